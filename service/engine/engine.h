@@ -1,0 +1,131 @@
+#ifndef GITLAB_GATEWAY_SERVICE_ENGINE_ENGINE_H_
+#define GITLAB_GATEWAY_SERVICE_ENGINE_ENGINE_H_
+
+#include <curl/curl.h>
+
+#include <atomic>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "service/engine/http_types.h"
+
+namespace gitlab_gateway::engine {
+
+struct EngineLoad {
+  size_t in_flight = 0;  // transfers handed to curl
+  size_t queued = 0;     // accepted, waiting for an in-flight slot
+};
+
+struct EngineOptions {
+  // Transfers handed to curl at once; the rest wait in the queue.
+  int max_in_flight = 64;
+  // Submissions waiting beyond max_in_flight; past it Submit refuses at once.
+  size_t max_queue = 10000;
+  // A response body larger than this fails the transfer (RESPONSE_TOO_LARGE).
+  size_t max_response_bytes = size_t{64} << 20;
+  absl::Duration connect_timeout = absl::Seconds(10);
+  // The only protocol curl may speak: "https" or "http".
+  std::string protocol = "https";
+  // CA bundle for TLS; empty means the system store.
+  std::string ca_file;
+  std::string user_agent = "gitlab-gateway";
+  // Called on the loop thread whenever the load changed (for gauges).
+  std::function<void(const EngineLoad&)> on_load;
+};
+
+// The shared HTTP engine: one loop thread owns one CURLM and drives it with
+// curl_multi_socket_action on epoll. Other threads hand it work through a
+// queue and an eventfd wakeup; nothing but the loop thread touches curl.
+//
+// Submit, Cancel and load() may be called from any thread. Completions run on
+// the loop thread, exactly once per accepted submission.
+//
+//   auto engine = Engine::Create(options);
+//   auto id = (*engine)->Submit(std::move(request), [](auto result) { ... });
+//   (*engine)->Cancel(*id);  // completion gets CANCELLED unless already done
+class Engine {
+ public:
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(EngineOptions options);
+
+  // Stops the loop; transfers still pending complete with UNAVAILABLE
+  // (GATEWAY_SHUTTING_DOWN) before the destructor returns.
+  ~Engine();
+
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Accepts the request or refuses it at once with RESOURCE_EXHAUSTED
+  // (GATEWAY_OVERLOADED) when the queue is full, or UNAVAILABLE after
+  // shutdown. `done` runs exactly once either way: for a refusal, on the
+  // calling thread before Submit returns the same status.
+  absl::StatusOr<TransferId> Submit(HttpRequest request, Completion done);
+
+  // Removes the transfer from the queue or from curl; its completion gets
+  // CANCELLED. A no-op when the transfer already completed.
+  void Cancel(TransferId id);
+
+  EngineLoad load() const;
+
+ private:
+  struct Transfer;
+
+  explicit Engine(EngineOptions options);
+  absl::Status Init();
+  void Run();
+
+  // Loop thread only.
+  bool DrainControl();
+  void StartQueued();
+  void StartTransfer(Transfer* transfer);
+  void ReapFinished();
+  void ExpireQueued(absl::Time now);
+  void Complete(TransferId id, absl::StatusOr<HttpResponse> result);
+  void Release(Transfer* transfer);
+  void ReportLoad();
+  int WaitMillis(absl::Time now) const;
+
+  static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* userp,
+                      void* socketp) noexcept;
+  static int OnTimer(CURLM* multi, long timeout_ms, void* userp) noexcept;
+  static size_t OnWrite(char* data, size_t size, size_t n, void* userp) noexcept;
+  static size_t OnHeader(char* data, size_t size, size_t n,
+                         void* userp) noexcept;
+
+  const EngineOptions options_;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  CURLM* multi_ = nullptr;
+  std::thread loop_;
+
+  mutable absl::Mutex mu_;
+  std::vector<std::unique_ptr<Transfer>> incoming_ ABSL_GUARDED_BY(mu_);
+  std::vector<TransferId> cancels_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  TransferId next_id_ ABSL_GUARDED_BY(mu_) = 1;
+
+  // Submitted and not yet handed to curl; bounds the queue across threads.
+  std::atomic<size_t> waiting_{0};
+  std::atomic<size_t> in_flight_{0};
+
+  // Loop thread only.
+  absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> transfers_;
+  std::deque<TransferId> queue_;
+  std::vector<CURL*> idle_handles_;
+  absl::Time curl_timer_ = absl::InfiniteFuture();
+  absl::Time next_expiry_sweep_ = absl::InfinitePast();
+  EngineLoad last_load_;
+};
+
+}  // namespace gitlab_gateway::engine
+
+#endif  // GITLAB_GATEWAY_SERVICE_ENGINE_ENGINE_H_

@@ -1,0 +1,153 @@
+// gitlab-gateway: flags and env -> GatewayConfig -> GatewayServer; waits for
+// SIGTERM/SIGINT, then drains. Nothing else lives here.
+#include <signal.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "service/gitlab/credentials.h"
+#include "service/server/gateway_server.h"
+#include "service/server/log.h"
+
+namespace {
+
+// Flag defaults come from the environment, so containers configure by env and
+// an explicit flag still wins.
+std::string EnvOr(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+int EnvIntOr(const char* name, int fallback) {
+  int value;
+  const char* text = std::getenv(name);
+  return text != nullptr && absl::SimpleAtoi(text, &value) ? value : fallback;
+}
+
+absl::Duration EnvDurationOr(const char* name, absl::Duration fallback) {
+  absl::Duration value;
+  const char* text = std::getenv(name);
+  return text != nullptr && absl::ParseDuration(text, &value) ? value
+                                                               : fallback;
+}
+
+}  // namespace
+
+ABSL_FLAG(std::string, listen, EnvOr("GITLAB_GATEWAY_LISTEN", "0.0.0.0:50051"),
+          "gRPC listen address [env GITLAB_GATEWAY_LISTEN]");
+ABSL_FLAG(std::string, metrics_listen,
+          EnvOr("GITLAB_GATEWAY_METRICS_LISTEN", "0.0.0.0:9090"),
+          "Prometheus /metrics listen address; empty disables "
+          "[env GITLAB_GATEWAY_METRICS_LISTEN]");
+ABSL_FLAG(std::string, gitlab_url, EnvOr("GITLAB_URL", "https://gitlab.com"),
+          "GitLab base URL [env GITLAB_URL]");
+ABSL_FLAG(std::string, token_file, EnvOr("GITLAB_TOKEN_FILE", ""),
+          "file holding the default GitLab token (else env GITLAB_TOKEN) "
+          "[env GITLAB_TOKEN_FILE]");
+ABSL_FLAG(std::string, token_type, EnvOr("GITLAB_TOKEN_TYPE", "private"),
+          "type of the default token: private, oauth or job "
+          "[env GITLAB_TOKEN_TYPE]");
+ABSL_FLAG(std::string, ca_file, EnvOr("GITLAB_CA_FILE", ""),
+          "CA bundle for GitLab's TLS certificate; empty = system store "
+          "[env GITLAB_CA_FILE]");
+ABSL_FLAG(int, max_in_flight, EnvIntOr("GITLAB_GATEWAY_MAX_IN_FLIGHT", 64),
+          "upstream transfers at once [env GITLAB_GATEWAY_MAX_IN_FLIGHT]");
+ABSL_FLAG(int, max_queue, EnvIntOr("GITLAB_GATEWAY_MAX_QUEUE", 10000),
+          "requests waiting for an upstream slot before RESOURCE_EXHAUSTED "
+          "[env GITLAB_GATEWAY_MAX_QUEUE]");
+ABSL_FLAG(int, max_response_mb, EnvIntOr("GITLAB_GATEWAY_MAX_RESPONSE_MB", 64),
+          "largest GitLab response body, MiB [env GITLAB_GATEWAY_MAX_RESPONSE_MB]");
+ABSL_FLAG(absl::Duration, default_timeout,
+          EnvDurationOr("GITLAB_GATEWAY_DEFAULT_TIMEOUT", absl::Seconds(30)),
+          "call timeout when neither Request.timeout nor the RPC deadline is "
+          "set [env GITLAB_GATEWAY_DEFAULT_TIMEOUT]");
+ABSL_FLAG(absl::Duration, max_timeout,
+          EnvDurationOr("GITLAB_GATEWAY_MAX_TIMEOUT", absl::Minutes(10)),
+          "upper bound for Request.timeout [env GITLAB_GATEWAY_MAX_TIMEOUT]");
+ABSL_FLAG(absl::Duration, connect_timeout,
+          EnvDurationOr("GITLAB_GATEWAY_CONNECT_TIMEOUT", absl::Seconds(10)),
+          "TCP+TLS connect timeout [env GITLAB_GATEWAY_CONNECT_TIMEOUT]");
+ABSL_FLAG(absl::Duration, shutdown_grace,
+          EnvDurationOr("GITLAB_GATEWAY_SHUTDOWN_GRACE", absl::Seconds(25)),
+          "on SIGTERM, how long in-flight calls may finish "
+          "[env GITLAB_GATEWAY_SHUTDOWN_GRACE]");
+
+int main(int argc, char** argv) {
+  using gitlab_gateway::LogLine;
+  namespace gitlab = gitlab_gateway::gitlab;
+  absl::SetProgramUsageMessage(
+      "gitlab-gateway: a gRPC gateway to the GitLab API. Flags also read "
+      "the environment variables named in their help.");
+  absl::ParseCommandLine(argc, argv);
+
+  // Block the signals before any thread starts, then wait for them here.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  gitlab_gateway::server::GatewayConfig config;
+  config.listen_address = absl::GetFlag(FLAGS_listen);
+  config.metrics_address = absl::GetFlag(FLAGS_metrics_listen);
+  config.gitlab_url = absl::GetFlag(FLAGS_gitlab_url);
+  config.engine.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  config.engine.max_queue =
+      static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_max_queue)));
+  config.engine.max_response_bytes =
+      static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_response_mb)))
+      << 20;
+  config.engine.ca_file = absl::GetFlag(FLAGS_ca_file);
+  config.engine.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
+  config.default_timeout = absl::GetFlag(FLAGS_default_timeout);
+  config.max_timeout = absl::GetFlag(FLAGS_max_timeout);
+
+  absl::StatusOr<gitlab::TokenKind> kind =
+      gitlab::ParseTokenKind(absl::GetFlag(FLAGS_token_type));
+  if (!kind.ok()) {
+    LogLine("ERROR", "token_type: %s", kind.status().message());
+    return 2;
+  }
+  const std::string token_file = absl::GetFlag(FLAGS_token_file);
+  const char* token_env = std::getenv("GITLAB_TOKEN");
+  if (!token_file.empty()) {
+    absl::StatusOr<gitlab::Credential> credential =
+        gitlab::LoadCredentialFile(token_file, *kind);
+    if (!credential.ok()) {
+      LogLine("ERROR", "token_file: %s", credential.status().message());
+      return 2;
+    }
+    config.default_credential = *std::move(credential);
+  } else if (token_env != nullptr && *token_env != '\0') {
+    if (std::optional<std::string> problem = gitlab::TokenProblem(token_env)) {
+      LogLine("ERROR", "GITLAB_TOKEN: %s", *problem);
+      return 2;
+    }
+    config.default_credential = gitlab::Credential{*kind, token_env};
+  } else {
+    LogLine("WARN", "no default token: calls without credentials go to "
+                    "GitLab unauthenticated");
+  }
+
+  auto server = gitlab_gateway::server::GatewayServer::Start(std::move(config));
+  if (!server.ok()) {
+    LogLine("ERROR", "%s", server.status().ToString());
+    return 1;
+  }
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
+  LogLine("INFO", "signal %d: draining for up to %s", signal_number,
+          absl::FormatDuration(grace));
+  (*server)->Shutdown(grace);
+  server->reset();
+  LogLine("INFO", "stopped");
+  return 0;
+}

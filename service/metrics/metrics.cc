@@ -1,0 +1,204 @@
+#include "service/metrics/metrics.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace gitlab_gateway::metrics {
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const auto* buckets = new prometheus::Histogram::BucketBoundaries{
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+      0.25,  0.5,    1,     2.5,  5,     10,   30};
+  return *buckets;
+}
+
+std::string StatusLabel(int http_status) {
+  if (http_status < 100 || http_status > 599) return "other";
+  return absl::StrCat(http_status);
+}
+
+absl::string_view MethodLabel(absl::string_view method) {
+  for (absl::string_view known :
+       {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
+}  // namespace
+
+absl::string_view GrpcCodeName(int code) {
+  static constexpr absl::string_view kNames[] = {
+      "OK",
+      "CANCELLED",
+      "UNKNOWN",
+      "INVALID_ARGUMENT",
+      "DEADLINE_EXCEEDED",
+      "NOT_FOUND",
+      "ALREADY_EXISTS",
+      "PERMISSION_DENIED",
+      "RESOURCE_EXHAUSTED",
+      "FAILED_PRECONDITION",
+      "ABORTED",
+      "OUT_OF_RANGE",
+      "UNIMPLEMENTED",
+      "INTERNAL",
+      "UNAVAILABLE",
+      "DATA_LOSS",
+      "UNAUTHENTICATED"};
+  if (code < 0 || code >= static_cast<int>(std::size(kNames))) return "UNKNOWN";
+  return kNames[code];
+}
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      upstream_duration_(
+          prometheus::BuildHistogram()
+              .Name("gitlab_gateway_upstream_request_duration_seconds")
+              .Help("GitLab request latency by method, route template and "
+                    "HTTP status")
+              .Register(*registry_)),
+      upstream_total_(prometheus::BuildCounter()
+                          .Name("gitlab_gateway_upstream_requests_total")
+                          .Help("GitLab requests answered, by method, route "
+                                "template and HTTP status")
+                          .Register(*registry_)),
+      upstream_failures_(
+          prometheus::BuildCounter()
+              .Name("gitlab_gateway_upstream_failures_total")
+              .Help("GitLab requests that got no HTTP answer, by reason")
+              .Register(*registry_)),
+      rate_limited_(prometheus::BuildCounter()
+                        .Name("gitlab_gateway_upstream_rate_limited_total")
+                        .Help("429 answers from GitLab, by route template")
+                        .Register(*registry_)),
+      in_flight_(prometheus::BuildGauge()
+                     .Name("gitlab_gateway_upstream_in_flight")
+                     .Help("GitLab transfers handed to curl")
+                     .Register(*registry_)
+                     .Add({})),
+      queue_depth_(prometheus::BuildGauge()
+                       .Name("gitlab_gateway_upstream_queue_depth")
+                       .Help("Requests waiting for an upstream slot")
+                       .Register(*registry_)
+                       .Add({})),
+      rpc_started_(prometheus::BuildCounter()
+                       .Name("grpc_server_started_total")
+                       .Help("RPCs started on the server")
+                       .Register(*registry_)),
+      rpc_handled_(prometheus::BuildCounter()
+                       .Name("grpc_server_handled_total")
+                       .Help("RPCs completed on the server, by code")
+                       .Register(*registry_)),
+      rpc_handling_(prometheus::BuildHistogram()
+                        .Name("grpc_server_handling_seconds")
+                        .Help("RPC handling time until the server finished")
+                        .Register(*registry_)) {}
+
+std::string Metrics::BoundedRoute(absl::string_view route) {
+  auto it = routes_.find(route);
+  if (it != routes_.end()) return std::string(route);
+  if (routes_.size() >= kMaxRoutes) return "other";
+  routes_.emplace(route);
+  return std::string(route);
+}
+
+void Metrics::ObserveUpstream(absl::string_view method, absl::string_view route,
+                              int http_status, absl::Duration latency) {
+  absl::string_view method_label = MethodLabel(method);
+  std::string status = StatusLabel(http_status);
+  absl::MutexLock lock(&mu_);
+  std::string bounded = BoundedRoute(route);
+  std::string key = absl::StrCat(method_label, " ", bounded, " ", status);
+  auto it = upstream_.find(key);
+  if (it == upstream_.end()) {
+    prometheus::Labels labels{{"method", std::string(method_label)},
+                              {"route", bounded},
+                              {"code", status}};
+    it = upstream_
+             .emplace(key, UpstreamSeries{
+                               &upstream_duration_.Add(labels, LatencyBuckets()),
+                               &upstream_total_.Add(labels)})
+             .first;
+  }
+  it->second.duration->Observe(absl::ToDoubleSeconds(latency));
+  it->second.total->Increment();
+  if (http_status == 429) {
+    std::string rl_key = absl::StrCat("429 ", bounded);
+    auto rl = counters_.find(rl_key);
+    if (rl == counters_.end()) {
+      rl = counters_.emplace(rl_key, &rate_limited_.Add({{"route", bounded}}))
+               .first;
+    }
+    rl->second->Increment();
+  }
+}
+
+void Metrics::CountUpstreamFailure(absl::string_view method,
+                                   absl::string_view route,
+                                   absl::string_view reason) {
+  absl::string_view method_label = MethodLabel(method);
+  absl::MutexLock lock(&mu_);
+  std::string bounded = BoundedRoute(route);
+  std::string key = absl::StrCat("fail ", method_label, " ", bounded, " ", reason);
+  auto it = counters_.find(key);
+  if (it == counters_.end()) {
+    it = counters_
+             .emplace(key, &upstream_failures_.Add(
+                               {{"method", std::string(method_label)},
+                                {"route", bounded},
+                                {"reason", std::string(reason)}}))
+             .first;
+  }
+  it->second->Increment();
+}
+
+void Metrics::SetEngineLoad(size_t in_flight, size_t queued) {
+  in_flight_.Set(static_cast<double>(in_flight));
+  queue_depth_.Set(static_cast<double>(queued));
+}
+
+void Metrics::RpcStarted(absl::string_view rpc_method,
+                         absl::string_view rpc_type) {
+  absl::MutexLock lock(&mu_);
+  std::string key = absl::StrCat("start ", rpc_method);
+  auto it = counters_.find(key);
+  if (it == counters_.end()) {
+    it = counters_
+             .emplace(key, &rpc_started_.Add(
+                               {{"grpc_service", "gitlab.gateway.v1.Gateway"},
+                                {"grpc_method", std::string(rpc_method)},
+                                {"grpc_type", std::string(rpc_type)}}))
+             .first;
+  }
+  it->second->Increment();
+}
+
+void Metrics::RpcHandled(absl::string_view rpc_method,
+                         absl::string_view rpc_type, int grpc_code,
+                         absl::Duration handling) {
+  absl::string_view code = GrpcCodeName(grpc_code);
+  prometheus::Labels base{{"grpc_service", "gitlab.gateway.v1.Gateway"},
+                          {"grpc_method", std::string(rpc_method)},
+                          {"grpc_type", std::string(rpc_type)}};
+  absl::MutexLock lock(&mu_);
+  std::string key = absl::StrCat("handled ", rpc_method, " ", code);
+  auto it = counters_.find(key);
+  if (it == counters_.end()) {
+    prometheus::Labels labels = base;
+    labels.emplace("grpc_code", std::string(code));
+    it = counters_.emplace(key, &rpc_handled_.Add(labels)).first;
+  }
+  it->second->Increment();
+  auto hist = rpc_series_.find(rpc_method);
+  if (hist == rpc_series_.end()) {
+    hist = rpc_series_
+               .emplace(std::string(rpc_method),
+                        &rpc_handling_.Add(base, LatencyBuckets()))
+               .first;
+  }
+  hist->second->Observe(absl::ToDoubleSeconds(handling));
+}
+
+}  // namespace gitlab_gateway::metrics

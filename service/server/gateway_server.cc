@@ -1,0 +1,95 @@
+#include "service/server/gateway_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <exception>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "prometheus/exposer.h"
+#include "service/gitlab/url_builder.h"
+#include "service/server/log.h"
+
+namespace gitlab_gateway::server {
+
+absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
+    GatewayConfig config) {
+  absl::StatusOr<gitlab::BaseUrl> base_url =
+      gitlab::ParseBaseUrl(config.gitlab_url);
+  if (!base_url.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("gitlab_url: ", base_url.status().message()));
+  }
+  std::unique_ptr<GatewayServer> self(new GatewayServer());
+  self->metrics_ = std::make_unique<metrics::Metrics>();
+
+  engine::EngineOptions engine_options = config.engine;
+  engine_options.protocol = base_url->scheme;
+  metrics::Metrics* metrics = self->metrics_.get();
+  engine_options.on_load = [metrics](const engine::EngineLoad& load) {
+    metrics->SetEngineLoad(load.in_flight, load.queued);
+  };
+  absl::StatusOr<std::unique_ptr<engine::Engine>> engine =
+      engine::Engine::Create(std::move(engine_options));
+  if (!engine.ok()) return engine.status();
+  self->engine_ = *std::move(engine);
+
+  UpstreamOptions upstream;
+  upstream.base_url = *base_url;
+  upstream.default_credential = config.default_credential;
+  upstream.default_timeout = config.default_timeout;
+  upstream.max_timeout = config.max_timeout;
+  self->caller_ = std::make_unique<UpstreamCaller>(
+      self->engine_.get(), metrics, std::move(upstream));
+  self->service_ =
+      std::make_unique<GatewayService>(self->caller_.get(), metrics);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen_address,
+                           grpc::InsecureServerCredentials(), &self->port_);
+  builder.RegisterService(self->service_.get());
+  builder.SetMaxReceiveMessageSize(config.max_request_bytes);
+  self->server_ = builder.BuildAndStart();
+  if (self->server_ == nullptr || self->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("listen: cannot serve gRPC on ", config.listen_address));
+  }
+
+  if (!config.metrics_address.empty()) {
+    try {
+      self->exposer_ = std::make_unique<prometheus::Exposer>(
+          config.metrics_address, /*num_threads=*/1);
+    } catch (const std::exception& e) {
+      self->server_->Shutdown();
+      return absl::UnavailableError(absl::StrCat(
+          "metrics_listen: cannot serve /metrics on ", config.metrics_address,
+          ": ", e.what()));
+    }
+    self->exposer_->RegisterCollectable(self->metrics_->registry());
+    std::vector<int> ports = self->exposer_->GetListeningPorts();
+    if (!ports.empty()) self->metrics_port_ = ports.front();
+  }
+
+  self->server_->GetHealthCheckService()->SetServingStatus(true);
+  LogLine("INFO", "serving gRPC on port %d, metrics on port %d, GitLab %s",
+          self->port_, self->metrics_port_, base_url->origin);
+  return self;
+}
+
+void GatewayServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+}
+
+GatewayServer::~GatewayServer() {
+  if (server_ != nullptr) Shutdown(absl::ZeroDuration());
+  // Members go in reverse order: exposer, server, service, caller, engine.
+}
+
+}  // namespace gitlab_gateway::server

@@ -1,0 +1,75 @@
+#ifndef GITLAB_GATEWAY_SERVICE_SERVER_GATEWAY_SERVER_H_
+#define GITLAB_GATEWAY_SERVICE_SERVER_GATEWAY_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "service/engine/engine.h"
+#include "service/gitlab/credentials.h"
+#include "service/metrics/metrics.h"
+#include "service/server/gateway_service.h"
+#include "service/server/upstream_caller.h"
+
+namespace prometheus {
+class Exposer;
+}
+
+namespace gitlab_gateway::server {
+
+// Everything the gateway needs to run; main.cc fills it from flags and env.
+struct GatewayConfig {
+  std::string listen_address = "0.0.0.0:50051";
+  // Empty: no /metrics endpoint (tests read the registry directly).
+  std::string metrics_address = "0.0.0.0:9090";
+  std::string gitlab_url = "https://gitlab.com";
+  std::optional<gitlab::Credential> default_credential;
+  // engine.protocol is derived from gitlab_url.
+  engine::EngineOptions engine;
+  absl::Duration default_timeout = absl::Seconds(30);
+  absl::Duration max_timeout = absl::Minutes(10);
+  // Largest gRPC message accepted from callers.
+  int max_request_bytes = 64 << 20;
+};
+
+// The running gateway: engine, caller, gRPC server with health and
+// reflection, and the Prometheus exposer. Tests build it directly with port 0.
+//
+// Start, Shutdown and Wait may be called from any thread; Shutdown once.
+class GatewayServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
+      GatewayConfig config);
+  ~GatewayServer();
+
+  // The bound ports (useful when the configured port was 0).
+  int port() const { return port_; }
+  int metrics_port() const { return metrics_port_; }
+  metrics::Metrics& metrics() { return *metrics_; }
+  engine::Engine& engine() { return *engine_; }
+
+  // Health turns NOT_SERVING, new calls are refused, in-flight calls get up
+  // to `grace` to finish and are then cancelled. Returns when all are done.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  GatewayServer() = default;
+
+  int port_ = 0;
+  int metrics_port_ = 0;
+  bool shut_down_ = false;
+  std::unique_ptr<metrics::Metrics> metrics_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<UpstreamCaller> caller_;
+  std::unique_ptr<GatewayService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+};
+
+}  // namespace gitlab_gateway::server
+
+#endif  // GITLAB_GATEWAY_SERVICE_SERVER_GATEWAY_SERVER_H_

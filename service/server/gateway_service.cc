@@ -1,0 +1,104 @@
+#include "service/server/gateway_service.h"
+
+#include <chrono>
+#include <memory>
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "service/gitlab/status_mapping.h"
+
+namespace gitlab_gateway::server {
+namespace {
+
+// Execute: one upstream call; Finish from the completion, cancel on OnCancel.
+class ExecuteReactor final : public grpc::ServerUnaryReactor {
+ public:
+  ExecuteReactor(UpstreamCaller* caller, metrics::Metrics* metrics,
+                 grpc::CallbackServerContext* context,
+                 const v1::Request* request, v1::Response* response)
+      : metrics_(metrics), started_(absl::Now()) {
+    metrics_->RpcStarted("Execute", "unary");
+    // The completion may call Finish before Start returns (refused input) or
+    // from the engine thread; gRPC runs OnDone only after this handler
+    // returned, so storing call_ afterwards is safe.
+    std::shared_ptr<UpstreamCall> call = caller->Start(
+        *request, RpcDeadline(*context),
+        [this, response](CallOutcome outcome) {
+          if (outcome.status.ok()) *response = std::move(outcome.response);
+          metrics_->RpcHandled("Execute", "unary", outcome.status.error_code(),
+                               absl::Now() - started_);
+          Finish(outcome.status);
+        });
+    absl::MutexLock lock(&mu_);
+    call_ = std::move(call);
+  }
+
+  void OnCancel() override {
+    std::shared_ptr<UpstreamCall> call;
+    {
+      absl::MutexLock lock(&mu_);
+      call = call_;
+    }
+    if (call != nullptr) call->Cancel();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  metrics::Metrics* const metrics_;
+  const absl::Time started_;
+  absl::Mutex mu_;
+  std::shared_ptr<UpstreamCall> call_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+absl::Time RpcDeadline(const grpc::CallbackServerContext& context) {
+  auto deadline = context.deadline();
+  if (deadline >= std::chrono::system_clock::time_point::max() -
+                      std::chrono::hours(24 * 365)) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromChrono(deadline);
+}
+
+grpc::ServerUnaryReactor* GatewayService::Execute(
+    grpc::CallbackServerContext* context, const v1::Request* request,
+    v1::Response* response) {
+  return new ExecuteReactor(caller_, metrics_, context, request, response);
+}
+
+grpc::ServerBidiReactor<v1::Request, v1::Response>*
+GatewayService::BatchExecute(grpc::CallbackServerContext* context) {
+  class Unimplemented final
+      : public grpc::ServerBidiReactor<v1::Request, v1::Response> {
+   public:
+    Unimplemented() {
+      Finish(gitlab::GatewayError(
+          grpc::StatusCode::UNIMPLEMENTED, "NOT_IMPLEMENTED",
+          "BatchExecute is not implemented by this gateway version yet"));
+    }
+    void OnDone() override { delete this; }
+  };
+  metrics_->RpcHandled("BatchExecute", "bidi_stream",
+                       grpc::StatusCode::UNIMPLEMENTED, absl::ZeroDuration());
+  return new Unimplemented();
+}
+
+grpc::ServerWriteReactor<v1::Response>* GatewayService::Paginate(
+    grpc::CallbackServerContext* context, const v1::PaginateRequest* request) {
+  class Unimplemented final : public grpc::ServerWriteReactor<v1::Response> {
+   public:
+    Unimplemented() {
+      Finish(gitlab::GatewayError(
+          grpc::StatusCode::UNIMPLEMENTED, "NOT_IMPLEMENTED",
+          "Paginate is not implemented by this gateway version yet"));
+    }
+    void OnDone() override { delete this; }
+  };
+  metrics_->RpcHandled("Paginate", "server_stream",
+                       grpc::StatusCode::UNIMPLEMENTED, absl::ZeroDuration());
+  return new Unimplemented();
+}
+
+}  // namespace gitlab_gateway::server

@@ -1,0 +1,96 @@
+#ifndef GITLAB_GATEWAY_SERVICE_SERVER_UPSTREAM_CALLER_H_
+#define GITLAB_GATEWAY_SERVICE_SERVER_UPSTREAM_CALLER_H_
+
+#include <grpcpp/support/status.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "gitlab/gateway/v1/gateway.pb.h"
+#include "service/engine/engine.h"
+#include "service/gitlab/credentials.h"
+#include "service/gitlab/url_builder.h"
+#include "service/metrics/metrics.h"
+
+namespace gitlab_gateway::server {
+
+namespace v1 = ::gitlab::gateway::v1;
+
+// What one call ended with. `response` carries the id always, and GitLab's
+// status, headers and body whenever GitLab answered (also when `status` is an
+// error), so BatchExecute can return both.
+struct CallOutcome {
+  grpc::Status status;
+  v1::Response response;
+};
+
+using CallDone = absl::AnyInvocable<void(CallOutcome)>;
+
+struct UpstreamOptions {
+  gitlab::BaseUrl base_url;
+  // Used when a request names no credentials; none = unauthenticated.
+  std::optional<gitlab::Credential> default_credential;
+  // Applied when neither Request.timeout nor the RPC deadline says otherwise.
+  absl::Duration default_timeout = absl::Seconds(30);
+  // Upper bound for Request.timeout.
+  absl::Duration max_timeout = absl::Minutes(10);
+};
+
+// A call in progress. Cancel() may be called from any thread, any number of
+// times, also after the call ended.
+class UpstreamCall {
+ public:
+  explicit UpstreamCall(engine::Engine* engine) : engine_(engine) {}
+  void Cancel();
+
+ private:
+  friend class UpstreamCaller;
+  void Attach(engine::TransferId id);
+
+  engine::Engine* const engine_;
+  absl::Mutex mu_;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<engine::TransferId> transfer_ ABSL_GUARDED_BY(mu_);
+};
+
+// Turns a v1::Request into an upstream exchange on the shared engine and its
+// answer into a CallOutcome: validation, URL and auth, the GitLab error
+// mapping and the upstream metrics, shared by every RPC.
+//
+// Start may be called from any thread. `done` runs exactly once: on the
+// calling thread when the request is refused before it reaches the engine
+// (bad input, overload), otherwise on the engine's loop thread. It must not
+// block.
+class UpstreamCaller {
+ public:
+  UpstreamCaller(engine::Engine* engine, metrics::Metrics* metrics,
+                 UpstreamOptions options);
+
+  std::shared_ptr<UpstreamCall> Start(const v1::Request& request,
+                                      absl::Time rpc_deadline, CallDone done);
+
+  const UpstreamOptions& options() const { return options_; }
+
+ private:
+  absl::StatusOr<engine::HttpRequest> BuildHttpRequest(
+      const v1::Request& request, absl::Time deadline) const;
+
+  engine::Engine* const engine_;
+  metrics::Metrics* const metrics_;
+  const UpstreamOptions options_;
+};
+
+// The deadline a call gets: the earliest of the RPC deadline and
+// now + (Request.timeout, else default_timeout), with Request.timeout capped
+// at max_timeout. Pure; any thread.
+absl::Time CallDeadline(const v1::Request& request, absl::Time rpc_deadline,
+                        absl::Time now, const UpstreamOptions& options);
+
+}  // namespace gitlab_gateway::server
+
+#endif  // GITLAB_GATEWAY_SERVICE_SERVER_UPSTREAM_CALLER_H_

@@ -1,0 +1,116 @@
+#ifndef GITLAB_GATEWAY_TESTS_SERVER_GATEWAY_HARNESS_H_
+#define GITLAB_GATEWAY_TESTS_SERVER_GATEWAY_HARNESS_H_
+
+// A real GatewayServer on 127.0.0.1:0 in front of a FakeGitLab, plus a real
+// gRPC client stub and helpers to unpack error details. Test thread only.
+
+#include <curl/curl.h>
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gitlab/gateway/v1/gateway.grpc.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
+#include "service/gitlab/credentials.h"
+#include "service/server/gateway_server.h"
+#include "tests/support/fake_gitlab.h"
+
+namespace gitlab_gateway::testing {
+
+namespace v1 = ::gitlab::gateway::v1;
+
+inline constexpr char kDefaultToken[] = "default-secret-token";
+
+class GatewayHarness {
+ public:
+  // `tune` may adjust the config before the server starts.
+  explicit GatewayHarness(
+      std::function<void(server::GatewayConfig&)> tune = nullptr) {
+    server::GatewayConfig config;
+    config.listen_address = "127.0.0.1:0";
+    // civetweb's exposer takes ~2 s to stop; tests that scrape turn it on.
+    config.metrics_address = "";
+    config.gitlab_url = fake.base_url();
+    config.default_credential =
+        gitlab::Credential{gitlab::TokenKind::kPrivate, kDefaultToken};
+    if (tune) tune(config);
+    auto started = server::GatewayServer::Start(std::move(config));
+    if (!started.ok()) {
+      ADD_FAILURE() << started.status();
+      std::abort();
+    }
+    server = *std::move(started);
+    channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()),
+                                  grpc::InsecureChannelCredentials());
+    stub = v1::Gateway::NewStub(channel);
+  }
+
+  // Execute with a 10 s deadline.
+  grpc::Status Execute(const v1::Request& request, v1::Response* response,
+                       absl::Duration deadline = absl::Seconds(10)) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    return stub->Execute(&context, request, response);
+  }
+
+  // GET http://127.0.0.1:<metrics port>/metrics.
+  std::string ScrapeMetrics() {
+    std::string body;
+    CURL* easy = curl_easy_init();
+    std::string url =
+        absl::StrCat("http://127.0.0.1:", server->metrics_port(), "/metrics");
+    curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION,
+                     +[](char* p, size_t s, size_t n, void* out) {
+                       static_cast<std::string*>(out)->append(p, s * n);
+                       return s * n;
+                     });
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
+    CURLcode rc = curl_easy_perform(easy);
+    curl_easy_cleanup(easy);
+    EXPECT_EQ(rc, CURLE_OK);
+    return body;
+  }
+
+  FakeGitLab fake;  // declared first: outlives the server
+  std::unique_ptr<server::GatewayServer> server;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::Gateway::Stub> stub;
+};
+
+// The google.rpc.Status carried in a grpc::Status's details.
+inline google::rpc::Status RpcStatus(const grpc::Status& status) {
+  google::rpc::Status rpc;
+  EXPECT_TRUE(rpc.ParseFromString(status.error_details()))
+      << "error_details do not parse";
+  return rpc;
+}
+
+// Every detail of type T in `rpc`.
+template <typename T>
+std::vector<T> Details(const google::rpc::Status& rpc) {
+  std::vector<T> out;
+  for (const auto& any : rpc.details()) {
+    T detail;
+    if (any.Is<T>() && any.UnpackTo(&detail)) out.push_back(detail);
+  }
+  return out;
+}
+
+// The single detail of type T; fails the test when there is not exactly one.
+template <typename T>
+T OnlyDetail(const grpc::Status& status) {
+  std::vector<T> all = Details<T>(RpcStatus(status));
+  EXPECT_EQ(all.size(), 1u) << "expected exactly one " << T().GetTypeName();
+  return all.empty() ? T() : all.front();
+}
+
+}  // namespace gitlab_gateway::testing
+
+#endif  // GITLAB_GATEWAY_TESTS_SERVER_GATEWAY_HARNESS_H_
