@@ -110,7 +110,12 @@ Engine::~Engine() {
 
 absl::StatusOr<TransferId> Engine::Submit(HttpRequest request,
                                           Completion done) {
-  if (waiting_.fetch_add(1, std::memory_order_relaxed) >= options_.max_queue) {
+  // Submissions about to take a free slot are not queued behind anything:
+  // count only what would wait beyond max_in_flight.
+  const size_t slots = static_cast<size_t>(options_.max_in_flight);
+  const size_t busy = std::min(in_flight_.load(std::memory_order_relaxed), slots);
+  if (waiting_.fetch_add(1, std::memory_order_relaxed) >=
+      options_.max_queue + (slots - busy)) {
     waiting_.fetch_sub(1, std::memory_order_relaxed);
     absl::Status refused = WithReason(
         absl::ResourceExhaustedError(absl::StrCat(

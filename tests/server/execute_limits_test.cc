@@ -1,0 +1,151 @@
+// Execute under time and load limits: stalled upstreams and deadlines,
+// cancelled RPCs, and the engine queue overflowing.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/server/gateway_harness.h"
+
+namespace gitlab_gateway::testing {
+namespace {
+
+v1::Request Get(std::string path) {
+  v1::Request request;
+  request.set_path(std::move(path));
+  return request;
+}
+
+TEST(ExecuteLimitsTest, RequestTimeoutEndsAStalledCallAndClosesIt) {
+  GatewayHarness h;
+  h.fake.Enqueue(Reply::Do(Reply::Action::kStall));
+  v1::Request request = Get("/projects");
+  request.mutable_timeout()->set_nanos(300'000'000);
+  v1::Response response;
+  absl::Time start = absl::Now();
+  grpc::Status status = h.Execute(request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(OnlyDetail<google::rpc::ErrorInfo>(status).reason(),
+            "UPSTREAM_TIMEOUT");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_TRUE(h.fake.WaitForClosedByClient(1, absl::Seconds(5)));
+}
+
+TEST(ExecuteLimitsTest, RpcDeadlineBoundsTheUpstreamCall) {
+  GatewayHarness h;
+  h.fake.Enqueue(Reply::Do(Reply::Action::kStall));
+  v1::Response response;
+  grpc::Status status =
+      h.Execute(Get("/projects"), &response, absl::Milliseconds(300));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The gateway drops the upstream transfer too, not only the RPC.
+  EXPECT_TRUE(h.fake.WaitForClosedByClient(1, absl::Seconds(5)));
+}
+
+TEST(ExecuteLimitsTest, SlowDripWithinTheTimeoutSucceeds) {
+  GatewayHarness h;
+  Reply drip = Reply::Json(200, R"({"slow":true})");
+  drip.action = Reply::Action::kDrip;
+  drip.drip_interval = absl::Milliseconds(5);
+  h.fake.Enqueue(drip);
+  v1::Response response;
+  ASSERT_TRUE(h.Execute(Get("/projects"), &response).ok());
+  EXPECT_EQ(response.text(), R"({"slow":true})");
+}
+
+TEST(ExecuteLimitsTest, CancelledRpcRemovesTheUpstreamTransfer) {
+  GatewayHarness h;
+  h.fake.Enqueue(Reply::Do(Reply::Action::kStall));
+  grpc::ClientContext context;
+  v1::Response response;
+  absl::Notification done;
+  grpc::Status status;
+  h.stub->async()->Execute(&context, new v1::Request(Get("/projects")),
+                           &response, [&](grpc::Status s) {
+                             status = s;
+                             done.Notify();
+                           });
+  ASSERT_TRUE(h.fake.WaitForRequests(1, absl::Seconds(5)));
+  context.TryCancel();
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(h.fake.WaitForClosedByClient(1, absl::Seconds(5)));
+  // Nothing stays in flight in the engine.
+  for (int i = 0; i < 100 && h.server->engine().load().in_flight != 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(h.server->engine().load().in_flight, 0u);
+}
+
+TEST(ExecuteLimitsTest, FullQueueAnswersResourceExhaustedAtOnce) {
+  GatewayHarness h([](server::GatewayConfig& config) {
+    config.engine.max_in_flight = 1;
+    config.engine.max_queue = 2;
+  });
+  h.fake.SetHandler(
+      [](const RecordedRequest&) { return Reply::Do(Reply::Action::kStall); });
+  // Occupy the one slot and the two queue places.
+  constexpr int kHeld = 3;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<v1::Request> requests(kHeld, Get("/projects"));
+  std::vector<v1::Response> responses(kHeld);
+  absl::BlockingCounter finished(kHeld);
+  for (int i = 0; i < kHeld; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    h.stub->async()->Execute(contexts.back().get(), &requests[i],
+                             &responses[i],
+                             [&](grpc::Status) { finished.DecrementCount(); });
+  }
+  ASSERT_TRUE(h.fake.WaitForRequests(1, absl::Seconds(5)));
+  for (int i = 0; i < 200 && h.server->engine().load().queued < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(h.server->engine().load().queued, 2u)
+      << "in flight " << h.server->engine().load().in_flight << " seen "
+      << h.fake.request_count();
+
+  v1::Response response;
+  absl::Time start = absl::Now();
+  grpc::Status status = h.Execute(Get("/projects"), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(OnlyDetail<google::rpc::ErrorInfo>(status).reason(),
+            "GATEWAY_OVERLOADED");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  // Only the one in-flight request reached GitLab.
+  EXPECT_EQ(h.fake.request_count(), 1u);
+  for (auto& context : contexts) context->TryCancel();
+  finished.Wait();
+}
+
+TEST(ExecuteLimitsTest, InFlightIsCappedGlobally) {
+  GatewayHarness h([](server::GatewayConfig& config) {
+    config.engine.max_in_flight = 4;
+  });
+  h.fake.SetHandler([](const RecordedRequest&) {
+    return Reply::Json(200, "{}").WithDelay(absl::Milliseconds(20));
+  });
+  constexpr int kCalls = 40;
+  std::vector<grpc::ClientContext> contexts(kCalls);
+  std::vector<v1::Request> requests(kCalls, Get("/projects"));
+  std::vector<v1::Response> responses(kCalls);
+  std::vector<grpc::Status> statuses(kCalls);
+  absl::BlockingCounter finished(kCalls);
+  for (int i = 0; i < kCalls; ++i) {
+    h.stub->async()->Execute(&contexts[i], &requests[i], &responses[i],
+                             [&, i](grpc::Status s) {
+                               statuses[i] = s;
+                               finished.DecrementCount();
+                             });
+  }
+  finished.Wait();
+  for (const grpc::Status& s : statuses) EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(h.fake.request_count(), static_cast<size_t>(kCalls));
+  EXPECT_LE(h.fake.max_in_progress(), 4);
+  EXPECT_GE(h.fake.max_in_progress(), 2);
+}
+
+}  // namespace
+}  // namespace gitlab_gateway::testing

@@ -1,0 +1,173 @@
+// Operating the gateway: /metrics content, grpc.health.v1, and the real
+// binary's SIGTERM drain.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/server/gateway_harness.h"
+
+namespace gitlab_gateway::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+v1::Request Get(std::string path) {
+  v1::Request request;
+  request.set_path(std::move(path));
+  return request;
+}
+
+TEST(ServerOpsTest, MetricsDescribeUpstreamCallsWithBoundedLabels) {
+  GatewayHarness h([](server::GatewayConfig& config) {
+    config.metrics_address = "127.0.0.1:0";
+  });
+  h.fake.Enqueue(Reply::Json(200, "[]"));
+  h.fake.Enqueue(Reply::Json(404, R"({"message":"404 Not Found"})"));
+  h.fake.Enqueue(Reply::Text(429, "Retry later"));
+  v1::Response response;
+  EXPECT_TRUE(h.Execute(Get("/projects/group%2Fdemo/issues"), &response).ok());
+  EXPECT_FALSE(h.Execute(Get("/projects/7/issues/12"), &response).ok());
+  EXPECT_FALSE(h.Execute(Get("/projects"), &response).ok());
+  // Refused input reaches no upstream metric but counts as an RPC.
+  EXPECT_FALSE(h.Execute(Get("relative"), &response).ok());
+
+  std::string text = h.ScrapeMetrics();
+  EXPECT_THAT(text, HasSubstr("gitlab_gateway_upstream_request_duration_seconds_bucket{"));
+  EXPECT_THAT(text, HasSubstr(R"(code="200",method="GET",route="/projects/:id/issues")"));
+  EXPECT_THAT(text, HasSubstr(R"(code="404",method="GET",route="/projects/:id/issues/:iid")"));
+  EXPECT_THAT(text, HasSubstr(R"(gitlab_gateway_upstream_rate_limited_total{route="/projects"} 1)"));
+  EXPECT_THAT(text, HasSubstr("gitlab_gateway_upstream_in_flight"));
+  EXPECT_THAT(text, HasSubstr("gitlab_gateway_upstream_queue_depth"));
+  EXPECT_THAT(text, HasSubstr(R"(grpc_code="NOT_FOUND",grpc_method="Execute")"));
+  EXPECT_THAT(text, HasSubstr(R"(grpc_code="INVALID_ARGUMENT",grpc_method="Execute")"));
+  EXPECT_THAT(text, HasSubstr("grpc_server_handling_seconds_bucket{"));
+  // Caller-chosen ids never become label values, nor does the token.
+  EXPECT_THAT(text, Not(HasSubstr("group%2Fdemo")));
+  EXPECT_THAT(text, Not(HasSubstr(kDefaultToken)));
+}
+
+TEST(ServerOpsTest, HealthIsServingWhileUp) {
+  GatewayHarness h;
+  auto health = grpc::health::v1::Health::NewStub(h.channel);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  ASSERT_TRUE(health->Check(&context, request, &response).ok());
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST(ServerOpsTest, StreamingRpcsNotYetBuiltFailLoudly) {
+  GatewayHarness h;
+  grpc::ClientContext context;
+  v1::PaginateRequest request;
+  auto reader = h.stub->Paginate(&context, request);
+  v1::Response response;
+  EXPECT_FALSE(reader->Read(&response));
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("Paginate"));
+}
+
+// Starts the real binary; returns its pid and the gRPC port it logged.
+pid_t StartGateway(const std::string& gitlab_url, int* port) {
+  int fds[2];
+  EXPECT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[0]);
+    std::string url_flag = "--gitlab_url=" + gitlab_url;
+    execl(GG_GATEWAY_BINARY, GG_GATEWAY_BINARY, "--listen=127.0.0.1:0",
+          "--metrics_listen=", url_flag.c_str(), "--shutdown_grace=5s",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  FILE* log = fdopen(fds[0], "r");
+  char line[512];
+  *port = 0;
+  while (*port == 0 && std::fgets(line, sizeof(line), log) != nullptr) {
+    absl::string_view text(line);
+    size_t at = text.find("serving gRPC on port ");
+    if (at == absl::string_view::npos) continue;
+    text.remove_prefix(at + 21);
+    (void)absl::SimpleAtoi(text.substr(0, text.find(',')), port);
+  }
+  // Keep draining the child's log so it never blocks on a full pipe.
+  std::thread([log] {
+    char rest[512];
+    while (std::fgets(rest, sizeof(rest), log) != nullptr) {
+    }
+    std::fclose(log);
+  }).detach();
+  return pid;
+}
+
+TEST(ServerOpsTest, SigtermDrainsInFlightCallsAndExitsZero) {
+  FakeGitLab fake;
+  fake.SetHandler([](const RecordedRequest& r) {
+    if (r.path != "/api/v4/projects") return Reply::Json(200, "{}");
+    return Reply::Json(200, R"({"drained":true})")
+        .WithDelay(absl::Milliseconds(800));
+  });
+  int port = 0;
+  pid_t pid = StartGateway(fake.base_url(), &port);
+  ASSERT_GT(port, 0);
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = v1::Gateway::NewStub(channel);
+
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::Request request = Get("/projects");
+  v1::Response response;
+  grpc::Status status;
+  absl::Notification done;
+  stub->async()->Execute(&context, &request, &response, [&](grpc::Status s) {
+    status = s;
+    done.Notify();
+  });
+  ASSERT_TRUE(fake.WaitForRequests(1, absl::Seconds(5)));
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+
+  // While draining, new calls are refused (and not sent upstream).
+  grpc::Status refused;
+  for (int i = 0; i < 100 && refused.ok(); ++i) {
+    grpc::ClientContext late;
+    late.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+    v1::Response ignored;
+    refused = stub->Execute(&late, Get("/version"), &ignored);
+    if (refused.ok()) absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.text(), R"({"drained":true})");
+
+  int wstatus = 0;
+  absl::Time give_up = absl::Now() + absl::Seconds(10);
+  pid_t reaped = 0;
+  while (reaped == 0 && absl::Now() < give_up) {
+    reaped = waitpid(pid, &wstatus, WNOHANG);
+    if (reaped == 0) absl::SleepFor(absl::Milliseconds(20));
+  }
+  if (reaped == 0) kill(pid, SIGKILL);
+  ASSERT_EQ(reaped, pid) << "gateway did not exit after SIGTERM";
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0);
+}
+
+}  // namespace
+}  // namespace gitlab_gateway::testing
