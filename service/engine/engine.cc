@@ -213,7 +213,7 @@ void Engine::Run() {
     Complete(id, Unavailable("gateway is shutting down",
                              "GATEWAY_SHUTTING_DOWN"));
   }
-  queue_.clear();
+  queue_.Clear();
   ReportLoad();
 }
 
@@ -230,7 +230,7 @@ bool Engine::DrainControl() {
   // Submissions before cancels: a cancel may name a transfer drained now.
   for (auto& transfer : incoming) {
     TransferId id = transfer->id;
-    queue_.push_back(id);
+    queue_.Push(transfer->request.flow, id);
     transfers_.emplace(id, std::move(transfer));
   }
   for (TransferId id : cancels) {
@@ -244,8 +244,7 @@ void Engine::StartQueued() {
   while (in_flight_.load(std::memory_order_relaxed) <
              static_cast<size_t>(options_.max_in_flight) &&
          !queue_.empty()) {
-    TransferId id = queue_.front();
-    queue_.pop_front();
+    TransferId id = *queue_.Pop();
     auto it = transfers_.find(id);
     if (it == transfers_.end()) continue;  // cancelled or expired while queued
     Transfer* transfer = it->second.get();
@@ -368,20 +367,20 @@ void Engine::ReapFinished() {
 void Engine::ExpireQueued(absl::Time now) {
   if (queue_.empty() || now < next_expiry_sweep_) return;
   next_expiry_sweep_ = now + kExpirySweep;
-  std::deque<TransferId> kept;
-  for (TransferId id : queue_) {
+  std::vector<TransferId> expired;
+  queue_.RemoveIf([&](TransferId id) {
     auto it = transfers_.find(id);
-    if (it == transfers_.end()) continue;
-    if (it->second->request.deadline <= now) {
-      Complete(id, WithReason(absl::DeadlineExceededError(
-                                  "deadline passed while queued for an "
-                                  "upstream slot"),
-                              "QUEUE_TIMEOUT"));
-      continue;
-    }
-    kept.push_back(id);
+    if (it == transfers_.end()) return true;  // cancelled while queued
+    if (it->second->request.deadline > now) return false;
+    expired.push_back(id);
+    return true;
+  });
+  for (TransferId id : expired) {
+    Complete(id, WithReason(absl::DeadlineExceededError(
+                                "deadline passed while queued for an "
+                                "upstream slot"),
+                            "QUEUE_TIMEOUT"));
   }
-  queue_.swap(kept);
 }
 
 void Engine::Complete(TransferId id, absl::StatusOr<HttpResponse> result) {

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "service/engine/fair_queue.h"
 #include "service/engine/http_types.h"
 
 namespace gitlab_gateway::engine {
@@ -46,6 +47,9 @@ struct EngineOptions {
 // The shared HTTP engine: one loop thread owns one CURLM and drives it with
 // curl_multi_socket_action on epoll. Other threads hand it work through a
 // queue and an eventfd wakeup; nothing but the loop thread touches curl.
+//
+// Waiting transfers are served round-robin across HttpRequest::flow, so one
+// big batch cannot starve other callers.
 //
 // Submit, Cancel and load() may be called from any thread. Completions run on
 // the loop thread, exactly once per accepted submission.
@@ -119,7 +123,7 @@ class Engine {
 
   // Loop thread only.
   absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> transfers_;
-  std::deque<TransferId> queue_;
+  FairQueue queue_;
   std::vector<CURL*> idle_handles_;
   absl::Time curl_timer_ = absl::InfiniteFuture();
   absl::Time next_expiry_sweep_ = absl::InfinitePast();

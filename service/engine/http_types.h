@@ -25,6 +25,9 @@ struct HttpRequest {
   std::optional<std::string> body;
   // The whole exchange, queueing included, must end by then.
   absl::Time deadline = absl::InfiniteFuture();
+  // Fair-queueing key: waiting transfers are served round-robin across flows
+  // (0 = shared by unary calls; each stream takes its own).
+  uint64_t flow = 0;
 };
 
 // What the upstream answered. Any non-transport outcome is a response, whatever
