@@ -1,0 +1,49 @@
+#ifndef GITLAB_GATEWAY_SERVICE_GITLAB_REQUEST_VALIDATOR_H_
+#define GITLAB_GATEWAY_SERVICE_GITLAB_REQUEST_VALIDATOR_H_
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "gitlab/gateway/v1/gateway.pb.h"
+#include "service/gitlab/field_violation.h"
+
+namespace gitlab_gateway::gitlab {
+
+namespace v1 = ::gitlab::gateway::v1;
+
+// Checks a caller's Request before anything is sent upstream. Pure functions;
+// any thread. Descriptions name the problem, never a secret value.
+//
+//   if (auto violation = ValidateRequest(request)) {
+//     // INVALID_ARGUMENT: violation->field + ": " + violation->description
+//   }
+
+inline constexpr size_t kMaxPathBytes = 8 * 1024;
+inline constexpr int kMaxQueryParams = 1000;
+inline constexpr size_t kMaxSudoBytes = 255;
+
+// "" -> "GET"; GET, HEAD, POST, PUT, PATCH, DELETE in any case -> uppercase;
+// anything else -> InvalidArgument.
+absl::StatusOr<std::string> NormalizeMethod(absl::string_view method);
+
+// Why `path` may not be sent under /api/v4, or nullopt when it may. Refuses:
+// empty, over kMaxPathBytes, control characters or spaces, "?" or "#", not
+// starting with "/", starting with "//", a scheme, invalid percent escapes,
+// "%00", and any segment that decodes to "." or ".." where "/", "\", %2F and
+// %5C all count as separators (GitLab decodes %2F inside ids).
+std::optional<std::string> PathProblem(absl::string_view path);
+
+// The first problem of `request`, or nullopt when it may be sent. Checks, in
+// order: method, api, path, query, headers, body, credentials, sudo, timeout.
+// `field` is the proto path ("query[3].key", "credentials.private_token");
+// `reason` one of INVALID_METHOD, INVALID_API, INVALID_PATH, INVALID_QUERY,
+// INVALID_HEADER, INVALID_BODY, INVALID_CREDENTIALS, INVALID_SUDO,
+// INVALID_TIMEOUT.
+std::optional<FieldViolation> ValidateRequest(const v1::Request& request);
+
+}  // namespace gitlab_gateway::gitlab
+
+#endif  // GITLAB_GATEWAY_SERVICE_GITLAB_REQUEST_VALIDATOR_H_
