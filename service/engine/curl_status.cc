@@ -1,6 +1,5 @@
 #include "service/engine/curl_status.h"
 
-#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
 namespace gitlab_gateway::engine {
@@ -55,17 +54,6 @@ constexpr CurlRow kCurlTable[] = {
 };
 
 }  // namespace
-
-absl::Status WithReason(absl::Status status, absl::string_view reason) {
-  status.SetPayload(kReasonPayloadUrl, absl::Cord(reason));
-  return status;
-}
-
-std::optional<std::string> ReasonOf(const absl::Status& status) {
-  absl::optional<absl::Cord> payload = status.GetPayload(kReasonPayloadUrl);
-  if (!payload.has_value()) return std::nullopt;
-  return std::string(*payload);
-}
 
 absl::Status CurlResultToStatus(CURLcode code, absl::string_view detail,
                                 bool too_large) {

@@ -8,18 +8,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "service/engine/status_reason.h"
 
 namespace gitlab_gateway::engine {
-
-// Type URL of the absl::Status payload that carries an ErrorInfo reason
-// (e.g. "UPSTREAM_TIMEOUT"). gitlab/status_mapping reads it back.
-inline constexpr absl::string_view kReasonPayloadUrl = "type.gitlab-gateway/reason";
-
-// Attaches `reason` to `status` as the kReasonPayloadUrl payload.
-absl::Status WithReason(absl::Status status, absl::string_view reason);
-
-// The reason attached by WithReason, if any.
-std::optional<std::string> ReasonOf(const absl::Status& status);
 
 // The one place that maps a finished curl transfer to a status. Table-driven.
 // `detail` is curl's error buffer (may be empty); `too_large` says the write
