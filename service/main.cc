@@ -61,6 +61,9 @@ ABSL_FLAG(int, max_in_flight, EnvIntOr("GITLAB_GATEWAY_MAX_IN_FLIGHT", 64),
 ABSL_FLAG(int, max_queue, EnvIntOr("GITLAB_GATEWAY_MAX_QUEUE", 10000),
           "requests waiting for an upstream slot before RESOURCE_EXHAUSTED "
           "[env GITLAB_GATEWAY_MAX_QUEUE]");
+ABSL_FLAG(int, batch_window, EnvIntOr("GITLAB_GATEWAY_BATCH_WINDOW", 256),
+          "BatchExecute items per stream in flight or awaiting their write; "
+          "reading pauses beyond it [env GITLAB_GATEWAY_BATCH_WINDOW]");
 ABSL_FLAG(int, max_response_mb, EnvIntOr("GITLAB_GATEWAY_MAX_RESPONSE_MB", 64),
           "largest GitLab response body, MiB [env GITLAB_GATEWAY_MAX_RESPONSE_MB]");
 ABSL_FLAG(absl::Duration, default_timeout,
@@ -106,6 +109,7 @@ int main(int argc, char** argv) {
       << 20;
   config.engine.ca_file = absl::GetFlag(FLAGS_ca_file);
   config.engine.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
+  config.batch_window = absl::GetFlag(FLAGS_batch_window);
   config.default_timeout = absl::GetFlag(FLAGS_default_timeout);
   config.max_timeout = absl::GetFlag(FLAGS_max_timeout);
 

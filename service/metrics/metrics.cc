@@ -83,6 +83,22 @@ Metrics::Metrics()
                        .Help("Requests waiting for an upstream slot")
                        .Register(*registry_)
                        .Add({})),
+      batch_in_flight_(prometheus::BuildGauge()
+                           .Name("gitlab_gateway_batch_items_in_flight")
+                           .Help("BatchExecute items dispatched and not yet "
+                                 "completed, over all streams")
+                           .Register(*registry_)
+                           .Add({})),
+      batch_items_(prometheus::BuildCounter()
+                       .Name("gitlab_gateway_batch_items_total")
+                       .Help("BatchExecute items completed, by gRPC code")
+                       .Register(*registry_)),
+      batch_item_duration_(
+          prometheus::BuildHistogram()
+              .Name("gitlab_gateway_batch_item_duration_seconds")
+              .Help("BatchExecute item latency, dispatch to completion")
+              .Register(*registry_)
+              .Add({}, LatencyBuckets())),
       rpc_started_(prometheus::BuildCounter()
                        .Name("grpc_server_started_total")
                        .Help("RPCs started on the server")
@@ -157,6 +173,23 @@ void Metrics::CountUpstreamFailure(absl::string_view method,
 void Metrics::SetEngineLoad(size_t in_flight, size_t queued) {
   in_flight_.Set(static_cast<double>(in_flight));
   queue_depth_.Set(static_cast<double>(queued));
+}
+
+void Metrics::BatchItemStarted() { batch_in_flight_.Increment(); }
+
+void Metrics::BatchItemDone(int grpc_code, absl::Duration latency) {
+  batch_in_flight_.Decrement();
+  batch_item_duration_.Observe(absl::ToDoubleSeconds(latency));
+  absl::string_view code = GrpcCodeName(grpc_code);
+  absl::MutexLock lock(&mu_);
+  std::string key = absl::StrCat("batch ", code);
+  auto it = counters_.find(key);
+  if (it == counters_.end()) {
+    it = counters_
+             .emplace(key, &batch_items_.Add({{"grpc_code", std::string(code)}}))
+             .first;
+  }
+  it->second->Increment();
 }
 
 void Metrics::RpcStarted(absl::string_view rpc_method,

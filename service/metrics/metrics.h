@@ -40,6 +40,10 @@ class Metrics {
                             absl::string_view reason);
   void SetEngineLoad(size_t in_flight, size_t queued);
 
+  // BatchExecute items: in-flight gauge, outcomes by gRPC code, latency.
+  void BatchItemStarted();
+  void BatchItemDone(int grpc_code, absl::Duration latency);
+
   // gRPC server metrics, go-grpc-prometheus style.
   void RpcStarted(absl::string_view rpc_method, absl::string_view rpc_type);
   void RpcHandled(absl::string_view rpc_method, absl::string_view rpc_type,
@@ -60,6 +64,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& rate_limited_;
   prometheus::Gauge& in_flight_;
   prometheus::Gauge& queue_depth_;
+  prometheus::Gauge& batch_in_flight_;
+  prometheus::Family<prometheus::Counter>& batch_items_;
+  prometheus::Histogram& batch_item_duration_;
   prometheus::Family<prometheus::Counter>& rpc_started_;
   prometheus::Family<prometheus::Counter>& rpc_handled_;
   prometheus::Family<prometheus::Histogram>& rpc_handling_;

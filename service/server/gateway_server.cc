@@ -43,7 +43,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   self->caller_ = std::make_unique<UpstreamCaller>(
       self->engine_.get(), metrics, std::move(upstream));
   self->service_ =
-      std::make_unique<GatewayService>(self->caller_.get(), metrics);
+      std::make_unique<GatewayService>(self->caller_.get(), metrics,
+                                       config.batch_window);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -32,6 +32,8 @@ struct GatewayConfig {
   engine::EngineOptions engine;
   absl::Duration default_timeout = absl::Seconds(30);
   absl::Duration max_timeout = absl::Minutes(10);
+  // BatchExecute items per stream in flight or awaiting their write.
+  int batch_window = 256;
   // Largest gRPC message accepted from callers.
   int max_request_bytes = 64 << 20;
 };

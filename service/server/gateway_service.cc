@@ -6,6 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "service/gitlab/status_mapping.h"
+#include "service/server/batch_reactor.h"
 
 namespace gitlab_gateway::server {
 namespace {
@@ -70,19 +71,7 @@ grpc::ServerUnaryReactor* GatewayService::Execute(
 
 grpc::ServerBidiReactor<v1::Request, v1::Response>*
 GatewayService::BatchExecute(grpc::CallbackServerContext* context) {
-  class Unimplemented final
-      : public grpc::ServerBidiReactor<v1::Request, v1::Response> {
-   public:
-    Unimplemented() {
-      Finish(gitlab::GatewayError(
-          grpc::StatusCode::UNIMPLEMENTED, "NOT_IMPLEMENTED",
-          "BatchExecute is not implemented by this gateway version yet"));
-    }
-    void OnDone() override { delete this; }
-  };
-  metrics_->RpcHandled("BatchExecute", "bidi_stream",
-                       grpc::StatusCode::UNIMPLEMENTED, absl::ZeroDuration());
-  return new Unimplemented();
+  return new BatchReactor(caller_, metrics_, context, batch_window_);
 }
 
 grpc::ServerWriteReactor<v1::Response>* GatewayService::Paginate(

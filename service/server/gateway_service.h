@@ -16,8 +16,11 @@ namespace gitlab_gateway::server {
 // gRPC calls the handlers on its own threads; the service holds no call state.
 class GatewayService final : public v1::Gateway::CallbackService {
  public:
-  GatewayService(UpstreamCaller* caller, metrics::Metrics* metrics)
-      : caller_(caller), metrics_(metrics) {}
+  // `batch_window`: items of one BatchExecute stream in flight or awaiting
+  // their write; reading pauses beyond it.
+  GatewayService(UpstreamCaller* caller, metrics::Metrics* metrics,
+                 int batch_window)
+      : caller_(caller), metrics_(metrics), batch_window_(batch_window) {}
 
   grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context,
                                     const v1::Request* request,
@@ -33,6 +36,7 @@ class GatewayService final : public v1::Gateway::CallbackService {
  private:
   UpstreamCaller* const caller_;
   metrics::Metrics* const metrics_;
+  const int batch_window_;
 };
 
 // The RPC deadline as absl::Time (InfiniteFuture when the caller set none).

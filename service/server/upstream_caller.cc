@@ -119,7 +119,8 @@ absl::StatusOr<engine::HttpRequest> UpstreamCaller::BuildHttpRequest(
 
 std::shared_ptr<UpstreamCall> UpstreamCaller::Start(const v1::Request& request,
                                                     absl::Time rpc_deadline,
-                                                    CallDone done) {
+                                                    CallDone done,
+                                                    uint64_t flow) {
   auto call = std::make_shared<UpstreamCall>(engine_);
   CallOutcome refused;
   refused.response.set_id(request.id());
@@ -144,6 +145,7 @@ std::shared_ptr<UpstreamCall> UpstreamCaller::Start(const v1::Request& request,
     done(std::move(refused));
     return call;
   }
+  http->flow = flow;
   std::string method = http->method;
   auto on_done = [this, id = request.id(), path = request.path(), method,
                   done = std::move(done)](

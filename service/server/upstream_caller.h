@@ -3,6 +3,8 @@
 
 #include <grpcpp/support/status.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,8 +73,14 @@ class UpstreamCaller {
   UpstreamCaller(engine::Engine* engine, metrics::Metrics* metrics,
                  UpstreamOptions options);
 
+  // `flow` is the engine's fair-queueing key: 0 for unary calls, one per
+  // stream otherwise (see NewFlow).
   std::shared_ptr<UpstreamCall> Start(const v1::Request& request,
-                                      absl::Time rpc_deadline, CallDone done);
+                                      absl::Time rpc_deadline, CallDone done,
+                                      uint64_t flow = 0);
+
+  // A fresh fair-queueing key for a stream. Any thread.
+  uint64_t NewFlow() { return next_flow_.fetch_add(1); }
 
   const UpstreamOptions& options() const { return options_; }
 
@@ -83,6 +91,7 @@ class UpstreamCaller {
   engine::Engine* const engine_;
   metrics::Metrics* const metrics_;
   const UpstreamOptions options_;
+  std::atomic<uint64_t> next_flow_{1};
 };
 
 // The deadline a call gets: the earliest of the RPC deadline and
