@@ -34,13 +34,15 @@ bool BatchReactor::WindowFull() const {
 
 void BatchReactor::OnReadDone(bool ok) {
   uint64_t index = 0;
+  // read_pending_ stays set until request_ is no longer used: another
+  // thread's Plan must not start the next read into it meanwhile.
   {
     absl::MutexLock lock(&mu_);
-    read_pending_ = false;
     if (ok && !cancelled_) {
       index = next_index_++;
       calls_.emplace(index, nullptr);
     } else {
+      read_pending_ = false;
       reads_done_ = true;
       ok = false;
     }
@@ -68,6 +70,7 @@ void BatchReactor::OnReadDone(bool ok) {
   Next next;
   {
     absl::MutexLock lock(&mu_);
+    read_pending_ = false;
     auto it = calls_.find(index);
     if (it != calls_.end()) {
       it->second = call;
