@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
-# Installs the Debian packages gitlab-gateway needs to build, test and run.
+# Installs the Debian packages listed in scripts/deps/<set>.txt (default: every
+# set used by `make test`: core plus any *.txt marked "# make-test").
 # Idempotent and quiet: does nothing when everything is already present.
+#   scripts/install-deps.sh            # what make run / make test need
+#   scripts/install-deps.sh bench      # scripts/deps/bench.txt only
 set -euo pipefail
+cd "$(dirname "$0")/deps"
 
-packages=(
-  build-essential cmake ninja-build pkg-config
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev libcurl4-openssl-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev
-  golang-github-gogo-googleapis-dev grpc-proto
-  libssl-dev openssl
-)
+if [ $# -eq 0 ]; then
+  sets=(core)
+  for f in *.txt; do
+    [ "$f" = core.txt ] && continue
+    if grep -q '^# make-test' "$f"; then sets+=("${f%.txt}"); fi
+  done
+else
+  sets=("$@")
+fi
+
+packages=()
+for s in "${sets[@]}"; do
+  [ -f "$s.txt" ] || { echo "install-deps: no package set '$s'" >&2; exit 2; }
+  # shellcheck disable=SC2207
+  packages+=($(sed 's/#.*//' "$s.txt"))
+done
 
 missing=()
 for p in "${packages[@]}"; do
