@@ -64,6 +64,25 @@ ABSL_FLAG(int, max_queue, EnvIntOr("GITLAB_GATEWAY_MAX_QUEUE", 10000),
 ABSL_FLAG(int, batch_window, EnvIntOr("GITLAB_GATEWAY_BATCH_WINDOW", 256),
           "BatchExecute items per stream in flight or awaiting their write; "
           "reading pauses beyond it [env GITLAB_GATEWAY_BATCH_WINDOW]");
+ABSL_FLAG(double, rate_limit_per_minute,
+          EnvIntOr("GITLAB_GATEWAY_RATE_LIMIT_PER_MINUTE", 2000),
+          "calls per minute per credential (GitLab.com allows 2000); 0 "
+          "disables [env GITLAB_GATEWAY_RATE_LIMIT_PER_MINUTE]");
+ABSL_FLAG(double, rate_limit_burst, EnvIntOr("GITLAB_GATEWAY_RATE_LIMIT_BURST", 100),
+          "token bucket burst per credential [env GITLAB_GATEWAY_RATE_LIMIT_BURST]");
+ABSL_FLAG(int, retry_max_attempts, EnvIntOr("GITLAB_GATEWAY_RETRY_MAX_ATTEMPTS", 3),
+          "attempts per call including the first; 1 disables retries "
+          "[env GITLAB_GATEWAY_RETRY_MAX_ATTEMPTS]");
+ABSL_FLAG(absl::Duration, retry_base,
+          EnvDurationOr("GITLAB_GATEWAY_RETRY_BASE", absl::Milliseconds(100)),
+          "backoff base (full jitter) [env GITLAB_GATEWAY_RETRY_BASE]");
+ABSL_FLAG(absl::Duration, retry_cap,
+          EnvDurationOr("GITLAB_GATEWAY_RETRY_CAP", absl::Seconds(5)),
+          "backoff cap [env GITLAB_GATEWAY_RETRY_CAP]");
+ABSL_FLAG(double, retry_budget_ratio, 0.2,
+          "retries in progress at most this share of active calls");
+ABSL_FLAG(int, retry_budget_min, 3,
+          "retries always allowed in progress, whatever the ratio");
 ABSL_FLAG(int, max_response_mb, EnvIntOr("GITLAB_GATEWAY_MAX_RESPONSE_MB", 64),
           "largest GitLab response body, MiB [env GITLAB_GATEWAY_MAX_RESPONSE_MB]");
 ABSL_FLAG(absl::Duration, default_timeout,
@@ -110,6 +129,13 @@ int main(int argc, char** argv) {
   config.engine.ca_file = absl::GetFlag(FLAGS_ca_file);
   config.engine.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
   config.batch_window = absl::GetFlag(FLAGS_batch_window);
+  config.limiter.per_minute = absl::GetFlag(FLAGS_rate_limit_per_minute);
+  config.limiter.burst = absl::GetFlag(FLAGS_rate_limit_burst);
+  config.retry.max_attempts = std::max(1, absl::GetFlag(FLAGS_retry_max_attempts));
+  config.retry.base = absl::GetFlag(FLAGS_retry_base);
+  config.retry.cap = absl::GetFlag(FLAGS_retry_cap);
+  config.retry_budget_ratio = absl::GetFlag(FLAGS_retry_budget_ratio);
+  config.retry_budget_min = absl::GetFlag(FLAGS_retry_budget_min);
   config.default_timeout = absl::GetFlag(FLAGS_default_timeout);
   config.max_timeout = absl::GetFlag(FLAGS_max_timeout);
 

@@ -26,6 +26,7 @@ struct Engine::Transfer {
   curl_slist* header_list = nullptr;
   HttpResponse response;
   bool too_large = false;
+  bool got_status_line = false;
   bool queued = true;  // counted in waiting_ until handed to curl
   absl::Time submitted;
   absl::Time started;
@@ -348,6 +349,7 @@ void Engine::ReapFinished() {
     if (t == nullptr) continue;
     absl::Status status = CurlResultToStatus(code, t->error, t->too_large);
     if (!status.ok()) {
+      if (!t->got_status_line) status = WithNoResponse(std::move(status));
       Complete(t->id, std::move(status));
       continue;
     }
@@ -484,6 +486,7 @@ size_t Engine::OnHeader(char* data, size_t size, size_t n,
   absl::string_view line(data, bytes);
   if (absl::StartsWith(line, "HTTP/")) {
     t->response.headers.clear();  // a new response (after 1xx)
+    t->got_status_line = true;
     return bytes;
   }
   size_t colon = line.find(':');

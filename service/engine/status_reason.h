@@ -29,6 +29,20 @@ inline std::optional<std::string> ReasonOf(const absl::Status& status) {
   return std::string(*payload);
 }
 
+// Marks a transport failure that happened before any response byte arrived
+// (a reset there is safe to retry for idempotent methods).
+inline constexpr absl::string_view kNoResponsePayloadUrl =
+    "type.gitlab-gateway/no-response";
+
+inline absl::Status WithNoResponse(absl::Status status) {
+  status.SetPayload(kNoResponsePayloadUrl, absl::Cord("1"));
+  return status;
+}
+
+inline bool ResponseStarted(const absl::Status& status) {
+  return !status.GetPayload(kNoResponsePayloadUrl).has_value();
+}
+
 }  // namespace gitlab_gateway::engine
 
 #endif  // GITLAB_GATEWAY_SERVICE_ENGINE_STATUS_REASON_H_

@@ -221,6 +221,14 @@ grpc::Status GatewayError(grpc::StatusCode code, absl::string_view reason,
       .Build();
 }
 
+grpc::Status RetryLater(absl::string_view reason, absl::string_view message,
+                        absl::Duration delay) {
+  return StatusBuilder(Code::RESOURCE_EXHAUSTED, std::string(message))
+      .Add(MakeErrorInfo(reason, kGatewayDomain, 0))
+      .Add(MakeRetryInfo(delay))
+      .Build();
+}
+
 google::rpc::Status ToRpcStatus(const grpc::Status& status) {
   google::rpc::Status rpc;
   if (!status.error_details().empty() &&

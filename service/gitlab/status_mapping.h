@@ -97,6 +97,11 @@ grpc::Status GatewayError(grpc::StatusCode code, absl::string_view reason,
 
 // The google.rpc.Status inside `status` (for Response.error on streams):
 // its error_details when they parse, else just code and message.
+// RESOURCE_EXHAUSTED raised by the gateway's own limiter: ErrorInfo (domain
+// "gitlab-gateway", `reason`) and RetryInfo with `delay`.
+grpc::Status RetryLater(absl::string_view reason, absl::string_view message,
+                        absl::Duration delay);
+
 google::rpc::Status ToRpcStatus(const grpc::Status& status);
 
 }  // namespace gitlab_gateway::gitlab

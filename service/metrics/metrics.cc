@@ -83,6 +83,24 @@ Metrics::Metrics()
                        .Help("Requests waiting for an upstream slot")
                        .Register(*registry_)
                        .Add({})),
+      limiter_wait_(prometheus::BuildHistogram()
+                        .Name("gitlab_gateway_limiter_wait_seconds")
+                        .Help("Time calls waited for their credential's rate "
+                              "limiter")
+                        .Register(*registry_)),
+      paused_(prometheus::BuildGauge()
+                  .Name("gitlab_gateway_paused_credentials")
+                  .Help("Credentials paused after a 429 or an exhausted "
+                        "quota")
+                  .Register(*registry_)),
+      retries_(prometheus::BuildCounter()
+                   .Name("gitlab_gateway_retries_total")
+                   .Help("Upstream retries scheduled, by reason")
+                   .Register(*registry_)),
+      retries_denied_(prometheus::BuildCounter()
+                          .Name("gitlab_gateway_retries_denied_total")
+                          .Help("Retries refused by the retry budget")
+                          .Register(*registry_)),
       batch_in_flight_(prometheus::BuildGauge()
                            .Name("gitlab_gateway_batch_items_in_flight")
                            .Help("BatchExecute items dispatched and not yet "
@@ -173,6 +191,67 @@ void Metrics::CountUpstreamFailure(absl::string_view method,
 void Metrics::SetEngineLoad(size_t in_flight, size_t queued) {
   in_flight_.Set(static_cast<double>(in_flight));
   queue_depth_.Set(static_cast<double>(queued));
+}
+
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& WaitBuckets() {
+  static const auto* buckets = new prometheus::Histogram::BucketBoundaries{
+      0, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+  return *buckets;
+}
+
+// Credential classes are a fixed set; anything else folds into "other".
+std::string ClassLabel(absl::string_view credential_class) {
+  return credential_class == "default" || credential_class == "caller"
+             ? std::string(credential_class)
+             : "other";
+}
+
+}  // namespace
+
+void Metrics::LimiterWait(absl::string_view credential_class,
+                          absl::Duration wait) {
+  std::string cls = ClassLabel(credential_class);
+  prometheus::Histogram* series;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = rpc_series_.find(absl::StrCat("wait ", cls));
+    if (it == rpc_series_.end()) {
+      it = rpc_series_
+               .emplace(absl::StrCat("wait ", cls),
+                        &limiter_wait_.Add({{"credential_class", cls}},
+                                           WaitBuckets()))
+               .first;
+    }
+    series = it->second;
+  }
+  series->Observe(absl::ToDoubleSeconds(std::max(wait, absl::ZeroDuration())));
+}
+
+void Metrics::PausedCredentials(absl::string_view credential_class, int delta) {
+  paused_.Add({{"credential_class", ClassLabel(credential_class)}})
+      .Increment(delta);
+}
+
+void Metrics::RetryScheduled(absl::string_view reason,
+                             absl::string_view credential_class) {
+  std::string cls = ClassLabel(credential_class);
+  absl::MutexLock lock(&mu_);
+  std::string key = absl::StrCat("retry ", reason, " ", cls);
+  auto it = counters_.find(key);
+  if (it == counters_.end()) {
+    it = counters_
+             .emplace(key, &retries_.Add({{"reason", std::string(reason)},
+                                          {"credential_class", cls}}))
+             .first;
+  }
+  it->second->Increment();
+}
+
+void Metrics::RetryDenied(absl::string_view credential_class) {
+  retries_denied_.Add({{"credential_class", ClassLabel(credential_class)}})
+      .Increment();
 }
 
 void Metrics::BatchItemStarted() { batch_in_flight_.Increment(); }

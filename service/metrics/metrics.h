@@ -40,6 +40,14 @@ class Metrics {
                             absl::string_view reason);
   void SetEngineLoad(size_t in_flight, size_t queued);
 
+  // Rate limiting and retries, labelled by credential class ("default" or
+  // "caller"), never by token.
+  void LimiterWait(absl::string_view credential_class, absl::Duration wait);
+  void PausedCredentials(absl::string_view credential_class, int delta);
+  void RetryScheduled(absl::string_view reason,
+                      absl::string_view credential_class);
+  void RetryDenied(absl::string_view credential_class);
+
   // BatchExecute items: in-flight gauge, outcomes by gRPC code, latency.
   void BatchItemStarted();
   void BatchItemDone(int grpc_code, absl::Duration latency);
@@ -64,6 +72,10 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& rate_limited_;
   prometheus::Gauge& in_flight_;
   prometheus::Gauge& queue_depth_;
+  prometheus::Family<prometheus::Histogram>& limiter_wait_;
+  prometheus::Family<prometheus::Gauge>& paused_;
+  prometheus::Family<prometheus::Counter>& retries_;
+  prometheus::Family<prometheus::Counter>& retries_denied_;
   prometheus::Gauge& batch_in_flight_;
   prometheus::Family<prometheus::Counter>& batch_items_;
   prometheus::Histogram& batch_item_duration_;

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "service/gitlab/status_mapping.h"
 #include "service/server/gateway_service.h"
+#include "service/server/upstream_call.h"
 
 namespace gitlab_gateway::server {
 
@@ -78,7 +79,7 @@ void BatchReactor::OnReadDone(bool ok) {
     }
     next = Plan();
   }
-  if (cancel) call->Cancel();
+  if (cancel && call != nullptr) call->Cancel();
   Act(std::move(next));
 }
 

@@ -32,6 +32,11 @@ struct GatewayConfig {
   engine::EngineOptions engine;
   absl::Duration default_timeout = absl::Seconds(30);
   absl::Duration max_timeout = absl::Minutes(10);
+  // Per-credential token buckets and retries.
+  limits::LimiterOptions limiter;
+  limits::RetryOptions retry;
+  double retry_budget_ratio = 0.2;
+  int retry_budget_min = 3;
   // BatchExecute items per stream in flight or awaiting their write.
   int batch_window = 256;
   // Largest gRPC message accepted from callers.

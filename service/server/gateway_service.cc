@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "service/gitlab/status_mapping.h"
 #include "service/server/batch_reactor.h"
+#include "service/server/upstream_call.h"
 
 namespace gitlab_gateway::server {
 namespace {

@@ -4,10 +4,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "service/engine/curl_status.h"
+#include "service/server/upstream_call.h"
 #include "service/gitlab/request_validator.h"
-#include "service/gitlab/response_body.h"
-#include "service/gitlab/response_headers.h"
 #include "service/gitlab/route_template.h"
 #include "service/gitlab/status_mapping.h"
 
@@ -25,40 +23,7 @@ absl::Duration ToDuration(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
 }
 
-void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
-  int64_t seconds = absl::IDivDuration(d, absl::Seconds(1), &d);
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
-}
-
-// Copies GitLab's answer into the Response a caller sees.
-void FillResponse(engine::HttpResponse http, v1::Response* response) {
-  response->set_status_code(http.status_code);
-  response->set_attempts(1);
-  SetDuration(http.latency, response->mutable_upstream_latency());
-  *response->mutable_page() = gitlab::ParsePage(http.headers);
-  *response->mutable_rate_limit() = gitlab::ParseRateLimit(http.headers);
-  for (auto& [name, value] : http.headers) {
-    v1::Header* header = response->add_headers();
-    header->set_name(gitlab::ToValidUtf8(name));
-    header->set_value(gitlab::ToValidUtf8(value));
-  }
-  gitlab::SetBody(http.content_type, std::move(http.body), response);
-}
-
 }  // namespace
-
-void UpstreamCall::Cancel() {
-  absl::MutexLock lock(&mu_);
-  cancelled_ = true;
-  if (transfer_.has_value()) engine_->Cancel(*transfer_);
-}
-
-void UpstreamCall::Attach(engine::TransferId id) {
-  absl::MutexLock lock(&mu_);
-  transfer_ = id;
-  if (cancelled_) engine_->Cancel(id);
-}
 
 absl::Time CallDeadline(const v1::Request& request, absl::Time rpc_deadline,
                         absl::Time now, const UpstreamOptions& options) {
@@ -72,7 +37,16 @@ absl::Time CallDeadline(const v1::Request& request, absl::Time rpc_deadline,
 UpstreamCaller::UpstreamCaller(engine::Engine* engine,
                                metrics::Metrics* metrics,
                                UpstreamOptions options)
-    : engine_(engine), metrics_(metrics), options_(std::move(options)) {}
+    : engine_(engine),
+      metrics_(metrics),
+      options_(std::move(options)),
+      budget_(options_.retry_budget_ratio, options_.retry_budget_min),
+      limiters_(options_.limiter, &scheduler_,
+                [metrics](const std::string& credential_class, int delta) {
+                  metrics->PausedCredentials(credential_class, delta);
+                }) {}
+
+UpstreamCaller::~UpstreamCaller() = default;
 
 absl::StatusOr<engine::HttpRequest> UpstreamCaller::BuildHttpRequest(
     const v1::Request& request, absl::Time deadline) const {
@@ -121,60 +95,41 @@ std::shared_ptr<UpstreamCall> UpstreamCaller::Start(const v1::Request& request,
                                                     absl::Time rpc_deadline,
                                                     CallDone done,
                                                     uint64_t flow) {
-  auto call = std::make_shared<UpstreamCall>(engine_);
-  CallOutcome refused;
-  refused.response.set_id(request.id());
+  auto refuse = [&](grpc::Status status) -> std::shared_ptr<UpstreamCall> {
+    CallOutcome refused;
+    refused.response.set_id(request.id());
+    refused.status = std::move(status);
+    done(std::move(refused));
+    return nullptr;
+  };
   if (std::optional<gitlab::FieldViolation> violation =
           gitlab::ValidateRequest(request)) {
-    refused.status = gitlab::InvalidArgument(*violation);
-    done(std::move(refused));
-    return call;
+    return refuse(gitlab::InvalidArgument(*violation));
   }
   if (request.api() == v1::API_GRAPHQL) {
-    refused.status = gitlab::GatewayError(
+    return refuse(gitlab::GatewayError(
         grpc::StatusCode::UNIMPLEMENTED, "GRAPHQL_NOT_IMPLEMENTED",
-        "api: API_GRAPHQL is not implemented by this gateway version");
-    done(std::move(refused));
-    return call;
+        "api: API_GRAPHQL is not implemented by this gateway version"));
   }
-  absl::Time now = absl::Now();
-  absl::StatusOr<engine::HttpRequest> http =
-      BuildHttpRequest(request, CallDeadline(request, rpc_deadline, now, options_));
-  if (!http.ok()) {
-    refused.status = gitlab::MapTransportError(http.status(), 0);
-    done(std::move(refused));
-    return call;
-  }
+  absl::StatusOr<engine::HttpRequest> http = BuildHttpRequest(
+      request, CallDeadline(request, rpc_deadline, absl::Now(), options_));
+  if (!http.ok()) return refuse(gitlab::MapTransportError(http.status(), 0));
   http->flow = flow;
-  std::string method = http->method;
-  auto on_done = [this, id = request.id(), path = request.path(), method,
-                  done = std::move(done)](
-                     absl::StatusOr<engine::HttpResponse> result) mutable {
-    std::string route = gitlab::RouteTemplate(path);
-    CallOutcome outcome;
-    outcome.response.set_id(std::move(id));
-    if (!result.ok()) {
-      metrics_->CountUpstreamFailure(
-          method, route,
-          engine::ReasonOf(result.status()).value_or("UNKNOWN"));
-      outcome.status = gitlab::MapTransportError(result.status(), 1);
-      done(std::move(outcome));
-      return;
-    }
-    engine::HttpResponse& http = *result;
-    metrics_->ObserveUpstream(method, route, http.status_code, http.latency);
-    if (!gitlab::IsSuccess(http.status_code)) {
-      gitlab::UpstreamAnswer answer{http.status_code, http.headers, http.body,
-                                    http.content_type, path, absl::Now(), 1};
-      outcome.status = gitlab::MapGitLabAnswer(options_.base_url.host, answer);
-    }
-    FillResponse(std::move(http), &outcome.response);
-    done(std::move(outcome));
-  };
-  // A refusal (overload, shutdown) has already run on_done with its status.
-  absl::StatusOr<engine::TransferId> id =
-      engine_->Submit(*std::move(http), std::move(on_done));
-  if (id.ok()) call->Attach(*id);
+
+  UpstreamCall::Setup setup;
+  setup.http = *std::move(http);
+  setup.id = request.id();
+  setup.path = request.path();
+  setup.route = gitlab::RouteTemplate(request.path());
+  std::optional<gitlab::Credential> credential =
+      gitlab::CredentialFromProto(request.credentials());
+  setup.credential_class = credential.has_value() ? "caller" : "default";
+  if (!credential.has_value()) credential = options_.default_credential;
+  setup.credential_key =
+      credential.has_value() ? gitlab::CredentialKey(*credential) : "anonymous";
+  auto call =
+      std::make_shared<UpstreamCall>(this, std::move(setup), std::move(done));
+  call->Begin();
   return call;
 }
 

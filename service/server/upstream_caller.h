@@ -9,14 +9,16 @@
 #include <optional>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gitlab/gateway/v1/gateway.pb.h"
 #include "service/engine/engine.h"
 #include "service/gitlab/credentials.h"
 #include "service/gitlab/url_builder.h"
+#include "service/limits/credential_limiters.h"
+#include "service/limits/retry_budget.h"
+#include "service/limits/retry_policy.h"
+#include "service/limits/scheduler.h"
 #include "service/metrics/metrics.h"
 
 namespace gitlab_gateway::server {
@@ -41,37 +43,28 @@ struct UpstreamOptions {
   absl::Duration default_timeout = absl::Seconds(30);
   // Upper bound for Request.timeout.
   absl::Duration max_timeout = absl::Minutes(10);
+  limits::LimiterOptions limiter;
+  limits::RetryOptions retry;
+  double retry_budget_ratio = 0.2;
+  int retry_budget_min = 3;
 };
 
-// A call in progress. Cancel() may be called from any thread, any number of
-// times, also after the call ended.
-class UpstreamCall {
- public:
-  explicit UpstreamCall(engine::Engine* engine) : engine_(engine) {}
-  void Cancel();
+class UpstreamCall;
 
- private:
-  friend class UpstreamCaller;
-  void Attach(engine::TransferId id);
-
-  engine::Engine* const engine_;
-  absl::Mutex mu_;
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  std::optional<engine::TransferId> transfer_ ABSL_GUARDED_BY(mu_);
-};
-
-// Turns a v1::Request into an upstream exchange on the shared engine and its
-// answer into a CallOutcome: validation, URL and auth, the GitLab error
-// mapping and the upstream metrics, shared by every RPC.
+// Turns a v1::Request into upstream exchanges on the shared engine and their
+// answer into a CallOutcome: validation, URL and auth, the per-credential rate
+// limiter, retries with backoff and budget, the GitLab error mapping and the
+// upstream metrics — shared by every RPC.
 //
 // Start may be called from any thread. `done` runs exactly once: on the
-// calling thread when the request is refused before it reaches the engine
-// (bad input, overload), otherwise on the engine's loop thread. It must not
-// block.
+// calling thread when the request is refused at once (bad input, overload),
+// otherwise on the engine's loop thread or the scheduler's thread. It must
+// not block.
 class UpstreamCaller {
  public:
   UpstreamCaller(engine::Engine* engine, metrics::Metrics* metrics,
                  UpstreamOptions options);
+  ~UpstreamCaller();
 
   // `flow` is the engine's fair-queueing key: 0 for unary calls, one per
   // stream otherwise (see NewFlow).
@@ -83,8 +76,12 @@ class UpstreamCaller {
   uint64_t NewFlow() { return next_flow_.fetch_add(1); }
 
   const UpstreamOptions& options() const { return options_; }
+  limits::CredentialLimiters& limiters() { return limiters_; }
+  limits::RetryBudget& retry_budget() { return budget_; }
 
  private:
+  friend class UpstreamCall;
+
   absl::StatusOr<engine::HttpRequest> BuildHttpRequest(
       const v1::Request& request, absl::Time deadline) const;
 
@@ -92,6 +89,11 @@ class UpstreamCaller {
   metrics::Metrics* const metrics_;
   const UpstreamOptions options_;
   std::atomic<uint64_t> next_flow_{1};
+  limits::RetryBudget budget_;
+  // Declared last among the limits: destroyed first, it completes waiting
+  // calls while limiters_ and budget_ still exist.
+  limits::CredentialLimiters limiters_;
+  limits::Scheduler scheduler_;
 };
 
 // The deadline a call gets: the earliest of the RPC deadline and

@@ -38,6 +38,10 @@ class GatewayHarness {
     config.gitlab_url = fake.base_url();
     config.default_credential =
         gitlab::Credential{gitlab::TokenKind::kPrivate, kDefaultToken};
+    // Tests about rate limits and retries turn these on; elsewhere one
+    // scripted reply must match one call.
+    config.limiter.per_minute = 0;
+    config.retry.max_attempts = 1;
     if (tune) tune(config);
     auto started = server::GatewayServer::Start(std::move(config));
     if (!started.ok()) {
