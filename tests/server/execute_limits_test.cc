@@ -63,8 +63,8 @@ TEST(ExecuteLimitsTest, CancelledRpcRemovesTheUpstreamTransfer) {
   v1::Response response;
   absl::Notification done;
   grpc::Status status;
-  h.stub->async()->Execute(&context, new v1::Request(Get("/projects")),
-                           &response, [&](grpc::Status s) {
+  v1::Request request = Get("/projects");
+  h.stub->async()->Execute(&context, &request, &response, [&](grpc::Status s) {
                              status = s;
                              done.Notify();
                            });
