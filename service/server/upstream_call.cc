@@ -38,6 +38,8 @@ std::optional<int64_t> Field(bool has, int64_t value) {
   return has ? std::optional<int64_t>(value) : std::nullopt;
 }
 
+constexpr absl::Duration kMinExchangeTime = absl::Milliseconds(50);
+
 double UnitRandom() {
   thread_local absl::BitGen gen;
   return absl::Uniform(gen, 0.0, 1.0);
@@ -80,9 +82,10 @@ void UpstreamCall::Admit() {
     state_ = State::kWaiting;
   }
   absl::Time now = absl::Now();
+  // A slot that leaves the exchange no time is no slot.
   limits::CredentialLimiters::Reservation r = caller_->limiters_.Reserve(
       setup_.credential_key, setup_.credential_class, now,
-      setup_.http.deadline);
+      setup_.http.deadline - kMinExchangeTime);
   if (!r.granted) {
     // The deadline falls before the credential may send again.
     std::optional<CallOutcome> last;
