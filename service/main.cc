@@ -83,6 +83,12 @@ ABSL_FLAG(double, retry_budget_ratio, 0.2,
           "retries in progress at most this share of active calls");
 ABSL_FLAG(int, retry_budget_min, 3,
           "retries always allowed in progress, whatever the ratio");
+ABSL_FLAG(int, paginate_max_pages,
+          EnvIntOr("GITLAB_GATEWAY_PAGINATE_MAX_PAGES", 1000),
+          "hard cap on pages per Paginate call [env GITLAB_GATEWAY_PAGINATE_MAX_PAGES]");
+ABSL_FLAG(int, paginate_prefetch, EnvIntOr("GITLAB_GATEWAY_PAGINATE_PREFETCH", 4),
+          "offset pages fetched ahead when GitLab reports totals "
+          "[env GITLAB_GATEWAY_PAGINATE_PREFETCH]");
 ABSL_FLAG(int, max_response_mb, EnvIntOr("GITLAB_GATEWAY_MAX_RESPONSE_MB", 64),
           "largest GitLab response body, MiB [env GITLAB_GATEWAY_MAX_RESPONSE_MB]");
 ABSL_FLAG(absl::Duration, default_timeout,
@@ -129,6 +135,8 @@ int main(int argc, char** argv) {
   config.engine.ca_file = absl::GetFlag(FLAGS_ca_file);
   config.engine.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
   config.batch_window = absl::GetFlag(FLAGS_batch_window);
+  config.paginate.max_pages = std::max(1, absl::GetFlag(FLAGS_paginate_max_pages));
+  config.paginate.prefetch = std::max(1, absl::GetFlag(FLAGS_paginate_prefetch));
   config.limiter.per_minute = absl::GetFlag(FLAGS_rate_limit_per_minute);
   config.limiter.burst = absl::GetFlag(FLAGS_rate_limit_burst);
   config.retry.max_attempts = std::max(1, absl::GetFlag(FLAGS_retry_max_attempts));

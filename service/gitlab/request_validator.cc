@@ -320,8 +320,19 @@ std::optional<std::string> PathProblem(absl::string_view path) {
   return DotSegmentProblem(path);
 }
 
-std::optional<FieldViolation> ValidateRequest(const v1::Request& request) {
+absl::StatusOr<std::string> RequestMethod(const v1::Request& request) {
+  if (request.api() != v1::API_GRAPHQL) return NormalizeMethod(request.method());
+  if (request.method().empty()) return std::string("POST");
   absl::StatusOr<std::string> method = NormalizeMethod(request.method());
+  if (method.ok() && *method != "POST") {
+    return absl::InvalidArgumentError(
+        "must be POST or empty for API_GRAPHQL");
+  }
+  return method;
+}
+
+std::optional<FieldViolation> ValidateRequest(const v1::Request& request) {
+  absl::StatusOr<std::string> method = RequestMethod(request);
   if (!method.ok()) {
     return Violation("method", std::string(method.status().message()),
                      "INVALID_METHOD");
@@ -334,6 +345,12 @@ std::optional<FieldViolation> ValidateRequest(const v1::Request& request) {
   if (request.api() == v1::API_GRAPHQL) {
     if (!request.path().empty()) {
       return Violation("path", "must be empty for API_GRAPHQL", "INVALID_PATH");
+    }
+    if (request.body_case() == v1::Request::BODY_NOT_SET ||
+        (request.body_case() == v1::Request::kText && request.text().empty())) {
+      return Violation("text",
+                       "API_GRAPHQL needs a JSON body {\"query\": ...}",
+                       "INVALID_BODY");
     }
   } else if (std::optional<std::string> problem = PathProblem(request.path())) {
     return Violation("path", std::move(*problem), "INVALID_PATH");

@@ -42,6 +42,10 @@ std::optional<std::string> PathProblem(absl::string_view path);
 // `reason` one of INVALID_METHOD, INVALID_API, INVALID_PATH, INVALID_QUERY,
 // INVALID_HEADER, INVALID_BODY, INVALID_CREDENTIALS, INVALID_SUDO,
 // INVALID_TIMEOUT.
+// The HTTP method a request will use: NormalizeMethod(method), except that
+// API_GRAPHQL means POST (empty method) and refuses any other.
+absl::StatusOr<std::string> RequestMethod(const v1::Request& request);
+
 std::optional<FieldViolation> ValidateRequest(const v1::Request& request);
 
 }  // namespace gitlab_gateway::gitlab

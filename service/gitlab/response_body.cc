@@ -129,4 +129,54 @@ void SetBody(absl::string_view content_type, std::string body,
   }
 }
 
+std::optional<int64_t> CountJsonArrayItems(absl::string_view body) {
+  size_t i = 0;
+  auto skip_space = [&] {
+    while (i < body.size() && (body[i] == ' ' || body[i] == '\n' ||
+                               body[i] == '\r' || body[i] == '\t')) {
+      ++i;
+    }
+  };
+  skip_space();
+  if (i >= body.size() || body[i] != '[') return std::nullopt;
+  ++i;
+  skip_space();
+  if (i < body.size() && body[i] == ']') return 0;
+  int64_t items = 1;
+  int depth = 0;
+  bool in_string = false;
+  for (; i < body.size(); ++i) {
+    char c = body[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '[':
+      case '{':
+        ++depth;
+        break;
+      case ']':
+      case '}':
+        if (depth == 0) return c == ']' ? std::optional<int64_t>(items)
+                                        : std::nullopt;
+        --depth;
+        break;
+      case ',':
+        if (depth == 0) ++items;
+        break;
+      default:
+        break;
+    }
+  }
+  return std::nullopt;  // unterminated
+}
+
 }  // namespace gitlab_gateway::gitlab

@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <limits>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -42,6 +44,10 @@ bool IsTextual(absl::string_view content_type, absl::string_view body);
 // neither.
 void SetBody(absl::string_view content_type, std::string body,
              v1::Response* response);
+
+// Elements of a top-level JSON array ("[{...}, {...}]" -> 2); nullopt when
+// the body is not a JSON array. A shallow scan: no allocation, no full parse.
+std::optional<int64_t> CountJsonArrayItems(absl::string_view body);
 
 }  // namespace gitlab_gateway::gitlab
 

@@ -1,5 +1,10 @@
 #include "service/gitlab/status_mapping.h"
 
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/str_join.h"
+
 #include <algorithm>
 #include <array>
 #include <string>
@@ -219,6 +224,67 @@ grpc::Status GatewayError(grpc::StatusCode code, absl::string_view reason,
   return StatusBuilder(code, std::string(message))
       .Add(MakeErrorInfo(reason, kGatewayDomain, 0))
       .Build();
+}
+
+grpc::Status MapGraphqlErrors(absl::string_view domain,
+                              const UpstreamAnswer& answer) {
+  google::protobuf::Value root;
+  if (!google::protobuf::util::JsonStringToMessage(
+           std::string(answer.body), &root)
+           .ok() ||
+      root.kind_case() != google::protobuf::Value::kStructValue) {
+    return grpc::Status::OK;
+  }
+  const auto& fields = root.struct_value().fields();
+  auto errors = fields.find("errors");
+  if (errors == fields.end() ||
+      errors->second.kind_case() != google::protobuf::Value::kListValue ||
+      errors->second.list_value().values_size() == 0) {
+    return grpc::Status::OK;
+  }
+  google::rpc::BadRequest bad;
+  std::vector<std::string> messages;
+  for (const google::protobuf::Value& error :
+       errors->second.list_value().values()) {
+    if (bad.field_violations_size() >= 20) break;
+    std::string message = "GraphQL error";
+    std::string field = "query";
+    if (error.kind_case() == google::protobuf::Value::kStructValue) {
+      const auto& e = error.struct_value().fields();
+      auto m = e.find("message");
+      if (m != e.end() &&
+          m->second.kind_case() == google::protobuf::Value::kStringValue) {
+        message = m->second.string_value();
+      }
+      auto path = e.find("path");
+      if (path != e.end() &&
+          path->second.kind_case() == google::protobuf::Value::kListValue) {
+        for (const auto& part : path->second.list_value().values()) {
+          absl::StrAppend(&field, ".",
+                          part.kind_case() == google::protobuf::Value::kStringValue
+                              ? part.string_value()
+                              : absl::StrCat(part.number_value()));
+        }
+      }
+    }
+    message = Ellipsize(ToValidUtf8(message), kMaxMetadataBytes);
+    auto* violation = bad.add_field_violations();
+    violation->set_field(Ellipsize(ToValidUtf8(field), kMaxMetadataBytes));
+    violation->set_description(message);
+    messages.push_back(std::move(message));
+  }
+  const std::string joined =
+      Ellipsize(absl::StrJoin(messages, "; "), kMaxStatusMessageBytes);
+  StatusBuilder status(Code::INVALID_ARGUMENT,
+                       absl::StrCat("GitLab GraphQL: ", joined));
+  auto info = MakeErrorInfo("GRAPHQL_ERROR", domain, answer.attempts);
+  (*info.mutable_metadata())["httpStatus"] = absl::StrCat(answer.status_code);
+  (*info.mutable_metadata())["gitlabMessage"] =
+      Ellipsize(joined, kMaxMetadataBytes);
+  status.Add(info);
+  status.Add(bad);
+  AddGitLabError(answer, joined, &status);
+  return status.Build();
 }
 
 grpc::Status RetryLater(absl::string_view reason, absl::string_view message,

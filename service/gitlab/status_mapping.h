@@ -97,6 +97,13 @@ grpc::Status GatewayError(grpc::StatusCode code, absl::string_view reason,
 
 // The google.rpc.Status inside `status` (for Response.error on streams):
 // its error_details when they parse, else just code and message.
+// A GraphQL answer (HTTP 2xx) whose JSON holds a non-empty "errors" array:
+// INVALID_ARGUMENT with one BadRequest violation per error (field "query" plus
+// the error's path), ErrorInfo GRAPHQL_ERROR and GitLabError with the body.
+// OK when there are no errors.
+grpc::Status MapGraphqlErrors(absl::string_view domain,
+                              const UpstreamAnswer& answer);
+
 // RESOURCE_EXHAUSTED raised by the gateway's own limiter: ErrorInfo (domain
 // "gitlab-gateway", `reason`) and RetryInfo with `delay`.
 grpc::Status RetryLater(absl::string_view reason, absl::string_view message,

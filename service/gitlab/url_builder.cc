@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "service/gitlab/request_validator.h"
 
 namespace gitlab_gateway::gitlab {
 namespace {
@@ -190,6 +191,28 @@ std::string BuildRestUrl(
 
 std::string BuildGraphqlUrl(const BaseUrl& base) {
   return absl::StrCat(base.origin, base.prefix, "/api/graphql");
+}
+
+absl::StatusOr<std::string> ResolveNextLink(const BaseUrl& base,
+                                            absl::string_view link) {
+  const std::string root = absl::StrCat(base.origin, base.prefix, "/api/v4/");
+  if (link.size() <= root.size() ||
+      !absl::EqualsIgnoreCase(link.substr(0, root.size()), root)) {
+    return absl::FailedPreconditionError(
+        "next link: does not stay on the configured GitLab host and API root");
+  }
+  for (char c : link) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '#') {
+      return absl::FailedPreconditionError(
+          "next link: holds a control character, space or fragment");
+    }
+  }
+  absl::string_view rest = link.substr(root.size() - 1);  // "/projects?..."
+  absl::string_view path = rest.substr(0, rest.find('?'));
+  if (std::optional<std::string> problem = PathProblem(path)) {
+    return absl::FailedPreconditionError(absl::StrCat("next link: ", *problem));
+  }
+  return std::string(link);
 }
 
 }  // namespace gitlab_gateway::gitlab

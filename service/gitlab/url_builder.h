@@ -53,6 +53,13 @@ std::string BuildRestUrl(
 // origin + prefix + "/api/graphql".
 std::string BuildGraphqlUrl(const BaseUrl& base);
 
+// Validates a Link rel="next" URL from GitLab (keyset pagination) and returns
+// it as the absolute URL to request, byte for byte as GitLab sent it. It must
+// stay on `base`'s origin and under its API root ("<prefix>/api/v4/");
+// otherwise an error naming the problem (never following another host).
+absl::StatusOr<std::string> ResolveNextLink(const BaseUrl& base,
+                                            absl::string_view link);
+
 }  // namespace gitlab_gateway::gitlab
 
 #endif  // GITLAB_GATEWAY_SERVICE_GITLAB_URL_BUILDER_H_

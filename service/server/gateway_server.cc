@@ -48,7 +48,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       self->engine_.get(), metrics, std::move(upstream));
   self->service_ =
       std::make_unique<GatewayService>(self->caller_.get(), metrics,
-                                       config.batch_window);
+                                       config.batch_window, config.paginate);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

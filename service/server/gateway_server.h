@@ -39,6 +39,7 @@ struct GatewayConfig {
   int retry_budget_min = 3;
   // BatchExecute items per stream in flight or awaiting their write.
   int batch_window = 256;
+  PaginateOptions paginate;
   // Largest gRPC message accepted from callers.
   int max_request_bytes = 64 << 20;
 };

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "service/gitlab/status_mapping.h"
 #include "service/server/batch_reactor.h"
+#include "service/server/paginate_reactor.h"
 #include "service/server/upstream_call.h"
 
 namespace gitlab_gateway::server {
@@ -77,18 +78,8 @@ GatewayService::BatchExecute(grpc::CallbackServerContext* context) {
 
 grpc::ServerWriteReactor<v1::Response>* GatewayService::Paginate(
     grpc::CallbackServerContext* context, const v1::PaginateRequest* request) {
-  class Unimplemented final : public grpc::ServerWriteReactor<v1::Response> {
-   public:
-    Unimplemented() {
-      Finish(gitlab::GatewayError(
-          grpc::StatusCode::UNIMPLEMENTED, "NOT_IMPLEMENTED",
-          "Paginate is not implemented by this gateway version yet"));
-    }
-    void OnDone() override { delete this; }
-  };
-  metrics_->RpcHandled("Paginate", "server_stream",
-                       grpc::StatusCode::UNIMPLEMENTED, absl::ZeroDuration());
-  return new Unimplemented();
+  return new PaginateReactor(caller_, metrics_, context, *request,
+                             paginate_options_);
 }
 
 }  // namespace gitlab_gateway::server

@@ -5,6 +5,7 @@
 
 #include "gitlab/gateway/v1/gateway.grpc.pb.h"
 #include "service/metrics/metrics.h"
+#include "service/server/paginate_reactor.h"
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
@@ -19,8 +20,11 @@ class GatewayService final : public v1::Gateway::CallbackService {
   // `batch_window`: items of one BatchExecute stream in flight or awaiting
   // their write; reading pauses beyond it.
   GatewayService(UpstreamCaller* caller, metrics::Metrics* metrics,
-                 int batch_window)
-      : caller_(caller), metrics_(metrics), batch_window_(batch_window) {}
+                 int batch_window, PaginateOptions paginate_options)
+      : caller_(caller),
+        metrics_(metrics),
+        batch_window_(batch_window),
+        paginate_options_(paginate_options) {}
 
   grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context,
                                     const v1::Request* request,
@@ -37,6 +41,7 @@ class GatewayService final : public v1::Gateway::CallbackService {
   UpstreamCaller* const caller_;
   metrics::Metrics* const metrics_;
   const int batch_window_;
+  const PaginateOptions paginate_options_;
 };
 
 // The RPC deadline as absl::Time (InfiniteFuture when the caller set none).

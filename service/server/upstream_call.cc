@@ -157,6 +157,13 @@ CallOutcome UpstreamCall::Outcome(
                                   attempts};
     outcome.status = gitlab::MapGitLabAnswer(
         caller_->options_.base_url.host, answer);
+  } else if (setup_.graphql) {
+    gitlab::UpstreamAnswer answer{http.status_code, http.headers,
+                                  http.body,        http.content_type,
+                                  setup_.path,      absl::Now(),
+                                  attempts};
+    outcome.status = gitlab::MapGraphqlErrors(
+        caller_->options_.base_url.host, answer);
   }
   return outcome;
 }

@@ -27,6 +27,7 @@ class UpstreamCall : public std::enable_shared_from_this<UpstreamCall> {
     std::string route;
     std::string credential_key;
     std::string credential_class;  // "default" or "caller": metric label
+    bool graphql = false;  // a 200 with "errors" is an error
   };
 
   UpstreamCall(UpstreamCaller* caller, Setup setup, CallDone done);

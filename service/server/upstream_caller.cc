@@ -50,12 +50,14 @@ UpstreamCaller::~UpstreamCaller() = default;
 
 absl::StatusOr<engine::HttpRequest> UpstreamCaller::BuildHttpRequest(
     const v1::Request& request, absl::Time deadline) const {
-  absl::StatusOr<std::string> method = gitlab::NormalizeMethod(request.method());
+  absl::StatusOr<std::string> method = gitlab::RequestMethod(request);
   if (!method.ok()) return method.status();
   engine::HttpRequest http;
   http.method = *std::move(method);
-  http.url = gitlab::BuildRestUrl(options_.base_url, request.path(),
-                                  request.query());
+  http.url = request.api() == v1::API_GRAPHQL
+                 ? gitlab::BuildGraphqlUrl(options_.base_url)
+                 : gitlab::BuildRestUrl(options_.base_url, request.path(),
+                                        request.query());
   http.deadline = deadline;
   std::optional<gitlab::Credential> credential =
       gitlab::CredentialFromProto(request.credentials());
@@ -94,7 +96,8 @@ absl::StatusOr<engine::HttpRequest> UpstreamCaller::BuildHttpRequest(
 std::shared_ptr<UpstreamCall> UpstreamCaller::Start(const v1::Request& request,
                                                     absl::Time rpc_deadline,
                                                     CallDone done,
-                                                    uint64_t flow) {
+                                                    uint64_t flow,
+                                                    const std::string* url) {
   auto refuse = [&](grpc::Status status) -> std::shared_ptr<UpstreamCall> {
     CallOutcome refused;
     refused.response.set_id(request.id());
@@ -106,21 +109,18 @@ std::shared_ptr<UpstreamCall> UpstreamCaller::Start(const v1::Request& request,
           gitlab::ValidateRequest(request)) {
     return refuse(gitlab::InvalidArgument(*violation));
   }
-  if (request.api() == v1::API_GRAPHQL) {
-    return refuse(gitlab::GatewayError(
-        grpc::StatusCode::UNIMPLEMENTED, "GRAPHQL_NOT_IMPLEMENTED",
-        "api: API_GRAPHQL is not implemented by this gateway version"));
-  }
   absl::StatusOr<engine::HttpRequest> http = BuildHttpRequest(
       request, CallDeadline(request, rpc_deadline, absl::Now(), options_));
   if (!http.ok()) return refuse(gitlab::MapTransportError(http.status(), 0));
   http->flow = flow;
+  if (url != nullptr) http->url = *url;
 
   UpstreamCall::Setup setup;
   setup.http = *std::move(http);
   setup.id = request.id();
-  setup.path = request.path();
-  setup.route = gitlab::RouteTemplate(request.path());
+  setup.graphql = request.api() == v1::API_GRAPHQL;
+  setup.path = setup.graphql ? "/api/graphql" : request.path();
+  setup.route = setup.graphql ? "graphql" : gitlab::RouteTemplate(request.path());
   std::optional<gitlab::Credential> credential =
       gitlab::CredentialFromProto(request.credentials());
   setup.credential_class = credential.has_value() ? "caller" : "default";

@@ -235,17 +235,5 @@ TEST(ExecuteErrorsTest, BadInputIsRefusedWithTheFieldNamedAndNothingSent) {
   EXPECT_EQ(h.fake.request_count(), 0u);
 }
 
-TEST(ExecuteErrorsTest, GraphqlIsDeclaredButUnimplemented) {
-  GatewayHarness h;
-  v1::Request request;
-  request.set_api(v1::API_GRAPHQL);
-  request.set_method("POST");
-  request.set_text(R"({"query":"{ currentUser { name } }"})");
-  v1::Response response;
-  grpc::Status status = h.Execute(request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_EQ(h.fake.request_count(), 0u);
-}
-
 }  // namespace
 }  // namespace gitlab_gateway::testing

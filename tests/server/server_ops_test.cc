@@ -67,18 +67,6 @@ TEST(ServerOpsTest, HealthIsServingWhileUp) {
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
-TEST(ServerOpsTest, StreamingRpcsNotYetBuiltFailLoudly) {
-  GatewayHarness h;
-  grpc::ClientContext context;
-  v1::PaginateRequest request;
-  auto reader = h.stub->Paginate(&context, request);
-  v1::Response response;
-  EXPECT_FALSE(reader->Read(&response));
-  grpc::Status status = reader->Finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_THAT(status.error_message(), HasSubstr("Paginate"));
-}
-
 // Starts the real binary; returns its pid and the gRPC port it logged.
 pid_t StartGateway(const std::string& gitlab_url, int* port) {
   int fds[2];

@@ -1,0 +1,275 @@
+#include "service/server/paginate_reactor.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "service/gitlab/request_validator.h"
+#include "service/gitlab/response_body.h"
+#include "service/gitlab/status_mapping.h"
+#include "service/gitlab/url_builder.h"
+#include "service/server/gateway_service.h"
+#include "service/server/upstream_call.h"
+
+namespace gitlab_gateway::server {
+namespace {
+
+bool HasParam(const v1::Request& request, absl::string_view key,
+              absl::string_view value) {
+  for (const v1::Param& p : request.query()) {
+    if (p.key() == key && p.value() == value) return true;
+  }
+  return false;
+}
+
+int64_t Items(const v1::Response& page) {
+  return gitlab::CountJsonArrayItems(page.text()).value_or(-1);
+}
+
+// The caller's refusal, if any, of the PaginateRequest itself.
+std::optional<grpc::Status> Refusal(const v1::PaginateRequest& request) {
+  if (request.max_pages() < 0 || request.max_items() < 0) {
+    return gitlab::InvalidArgument(gitlab::FieldViolation{
+        request.max_pages() < 0 ? "max_pages" : "max_items",
+        "must not be negative", "INVALID_LIMIT"});
+  }
+  if (request.request().api() != v1::API_REST_V4) {
+    return gitlab::InvalidArgument(gitlab::FieldViolation{
+        "request.api", "Paginate follows REST pagination only", "INVALID_API"});
+  }
+  absl::StatusOr<std::string> method = gitlab::RequestMethod(request.request());
+  if (method.ok() && *method != "GET") {
+    return gitlab::InvalidArgument(gitlab::FieldViolation{
+        "request.method", "Paginate lists with GET only", "INVALID_METHOD"});
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+PaginateReactor::PaginateReactor(UpstreamCaller* caller,
+                                 metrics::Metrics* metrics,
+                                 grpc::CallbackServerContext* context,
+                                 const v1::PaginateRequest& request,
+                                 const PaginateOptions& options)
+    : caller_(caller),
+      metrics_(metrics),
+      deadline_(RpcDeadline(*context)),
+      started_(absl::Now()),
+      flow_(caller->NewFlow()),
+      base_(request.request()),
+      max_pages_(request.max_pages() > 0
+                     ? std::min<int64_t>(request.max_pages(), options.max_pages)
+                     : options.max_pages),
+      max_items_(request.max_items()),
+      prefetch_(static_cast<size_t>(std::max(1, options.prefetch))) {
+  metrics_->RpcStarted("Paginate", "server_stream");
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    if (std::optional<grpc::Status> refused = Refusal(request)) {
+      finished_ = true;
+      next.finish = *std::move(refused);
+    } else {
+      to_fetch_.push_back(Fetch{1, base_, std::nullopt});
+      next = Plan();
+    }
+  }
+  Act(std::move(next));
+}
+
+v1::Request PaginateReactor::OffsetRequest(int64_t page) const {
+  v1::Request request = base_;
+  bool replaced = false;
+  for (v1::Param& p : *request.mutable_query()) {
+    if (p.key() == "page") {
+      p.set_value(absl::StrCat(page));
+      replaced = true;
+    }
+  }
+  if (!replaced) {
+    v1::Param* p = request.add_query();
+    p->set_key("page");
+    p->set_value(absl::StrCat(page));
+  }
+  return request;
+}
+
+void PaginateReactor::Follow(int64_t seq, const v1::Response& page) {
+  int64_t items = Items(page);
+  if (items > 0) items_seen_ += items;
+  const v1::Page& info = page.page();
+  const bool keyset = HasParam(base_, "pagination", "keyset") ||
+                      (info.page() == 0 && !info.next_link().empty());
+  if (seq == 1 && !keyset && info.has_total_pages() && info.page() > 0) {
+    // Totals known: fetch the rest concurrently, write in order.
+    prefetching_ = true;
+    first_page_ = info.page();
+    next_prefetch_ = info.page() + 1;
+    last_prefetch_ =
+        std::min(info.total_pages(), info.page() + max_pages_ - 1);
+    return;
+  }
+  if (prefetching_ || items == 0 || seq >= max_pages_ ||
+      (max_items_ > 0 && items_seen_ >= max_items_)) {
+    return;  // no page follows this one
+  }
+  if (keyset) {
+    if (info.next_link().empty()) return;
+    absl::StatusOr<std::string> url =
+        gitlab::ResolveNextLink(caller_->options().base_url, info.next_link());
+    if (!url.ok()) {
+      CallOutcome refused;
+      refused.status = gitlab::GatewayError(grpc::StatusCode::FAILED_PRECONDITION,
+                                            "NEXT_LINK_REFUSED",
+                                            url.status().message());
+      done_.emplace(seq + 1, std::move(refused));
+      return;
+    }
+    to_fetch_.push_back(Fetch{seq + 1, base_, *std::move(url)});
+    return;
+  }
+  if (info.next_page() > 0) {
+    to_fetch_.push_back(Fetch{seq + 1, OffsetRequest(info.next_page()),
+                              std::nullopt});
+  }
+}
+
+void PaginateReactor::OnPage(int64_t seq, CallOutcome outcome) {
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    in_flight_.erase(seq);
+    if (!cancelled_ && !stopping_) {
+      if (outcome.status.ok()) Follow(seq, outcome.response);
+      done_.emplace(seq, std::move(outcome));
+    }
+    next = Plan();
+  }
+  Act(std::move(next));
+}
+
+void PaginateReactor::OnWriteDone(bool ok) {
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    write_pending_ = false;
+    if (!ok) cancelled_ = true;
+    next = Plan();
+  }
+  Act(std::move(next));
+}
+
+void PaginateReactor::OnCancel() {
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    next = Plan();
+  }
+  Act(std::move(next));
+}
+
+void PaginateReactor::Stop(Next& next) {
+  to_fetch_.clear();
+  done_.clear();
+  prefetching_ = false;
+  if (!cancel_sent_) {
+    cancel_sent_ = true;
+    for (auto& [seq, call] : in_flight_) {
+      if (call != nullptr) next.cancel.push_back(call);
+    }
+  }
+  // Pages in flight reference this reactor: finish after the last one.
+  if (in_flight_.empty() && !write_pending_ && starting_ == 0) {
+    finished_ = true;
+    next.finish = cancelled_ ? grpc::Status(grpc::StatusCode::CANCELLED,
+                                            "pagination cancelled")
+                             : end_status_;
+  }
+}
+
+PaginateReactor::Next PaginateReactor::Plan() {
+  Next next;
+  if (finished_) return next;
+  if (!cancelled_ && !stopping_ && !write_pending_) {
+    auto it = done_.find(next_write_);
+    if (it != done_.end()) {
+      CallOutcome outcome = std::move(it->second);
+      done_.erase(it);
+      if (!outcome.status.ok()) {
+        stopping_ = true;
+        end_status_ = outcome.status;
+      } else {
+        int64_t items = Items(outcome.response);
+        writing_ = std::move(outcome.response);
+        write_pending_ = true;
+        next.write = &writing_;
+        ++next_write_;
+        ++pages_written_;
+        if (items > 0) items_written_ += items;
+        if (pages_written_ >= max_pages_ || items == 0 ||
+            (max_items_ > 0 && items_written_ >= max_items_)) {
+          stopping_ = true;  // finish once this write is done
+        }
+      }
+    }
+  }
+  if (cancelled_ || stopping_) {
+    Stop(next);
+    return next;
+  }
+  while (prefetching_ && next_prefetch_ <= last_prefetch_ &&
+         in_flight_.size() + done_.size() + to_fetch_.size() < prefetch_) {
+    to_fetch_.push_back(Fetch{next_prefetch_ - first_page_ + 1,
+                              OffsetRequest(next_prefetch_), std::nullopt});
+    ++next_prefetch_;
+  }
+  for (Fetch& fetch : to_fetch_) {
+    in_flight_.emplace(fetch.seq, nullptr);
+    next.fetches.push_back(std::move(fetch));
+    ++starting_;
+  }
+  to_fetch_.clear();
+  const bool more_planned =
+      prefetching_ && next_prefetch_ <= last_prefetch_;
+  if (!write_pending_ && in_flight_.empty() && done_.empty() && !more_planned &&
+      starting_ == 0) {
+    finished_ = true;
+    next.finish = grpc::Status::OK;
+  }
+  return next;
+}
+
+void PaginateReactor::Act(Next next) {
+  for (auto& call : next.cancel) call->Cancel();
+  for (Fetch& fetch : next.fetches) {
+    const int64_t seq = fetch.seq;
+    std::shared_ptr<UpstreamCall> call = caller_->Start(
+        fetch.request, deadline_,
+        [this, seq](CallOutcome outcome) { OnPage(seq, std::move(outcome)); },
+        flow_, fetch.url.has_value() ? &*fetch.url : nullptr);
+    bool cancel = false;
+    std::optional<Next> replan;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = in_flight_.find(seq);
+      if (it != in_flight_.end()) {
+        it->second = call;
+        cancel = cancelled_ || stopping_;
+      }
+      if (--starting_ == 0) replan = Plan();
+    }
+    if (cancel && call != nullptr) call->Cancel();
+    if (replan.has_value()) Act(*std::move(replan));
+  }
+  if (next.write != nullptr) StartWrite(next.write);
+  if (next.finish.has_value()) {
+    metrics_->RpcHandled("Paginate", "server_stream",
+                         next.finish->error_code(), absl::Now() - started_);
+    Finish(*next.finish);
+  }
+}
+
+}  // namespace gitlab_gateway::server
