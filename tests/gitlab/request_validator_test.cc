@@ -304,7 +304,10 @@ INSTANTIATE_TEST_SUITE_P(Rows, ValidateRequestTest, testing::ValuesIn(std::vecto
     {"PostLowercase", Method("post"), "", "", ""},
     {"Method", Method("OPTIONS"), "method", "INVALID_METHOD", "unsupported method"},
     // api
-    {"Graphql", All({Api(1), Path(""), Method("POST")}), "", "", ""},
+    {"Graphql", All({Api(1), Path(""), Method("POST"), Text("{}")}), "", "", ""},
+    {"GraphqlDefaultsToPost", All({Api(1), Path(""), Text("{}")}), "", "", ""},
+    {"GraphqlGet", All({Api(1), Path(""), Method("GET"), Text("{}")}), "method", "INVALID_METHOD", "must be POST or empty for API_GRAPHQL"},
+    {"GraphqlNoBody", All({Api(1), Path(""), Method("POST")}), "text", "INVALID_BODY", "needs a JSON body"},
     {"GraphqlWithPath", All({Api(1), Path("/projects")}), "path", "INVALID_PATH", "must be empty for API_GRAPHQL"},
     {"UnknownApi", Api(7), "api", "INVALID_API", "unknown api value 7"},
     {"NegativeApi", Api(-1), "api", "INVALID_API", "unknown api value -1"},

@@ -191,14 +191,16 @@ TEST(PaginateTest, CancelStopsUpstreamCalls) {
     return Reply::Json(200, "[1,2]")
         .WithHeader("x-page", "1")
         .WithHeader("x-next-page", "2")
-        .WithHeader("x-total-pages", "5");
+        .WithHeader("x-total-pages", "20");
   });
   grpc::ClientContext context;
   auto reader = h.stub->Paginate(&context, List("/projects"));
   v1::Response page;
   ASSERT_TRUE(reader->Read(&page));
-  ASSERT_TRUE(h.fake.WaitForRequests(3, absl::Seconds(5)));
+  // Page 1 plus a full prefetch window (4) of stalled pages.
+  ASSERT_TRUE(h.fake.WaitForRequests(5, absl::Seconds(5)));
   size_t before = h.fake.request_count();
+  ASSERT_EQ(before, 5u);
   context.TryCancel();
   EXPECT_FALSE(reader->Read(&page));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
