@@ -286,7 +286,12 @@ void Engine::StartTransfer(Transfer* t) {
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, options_.protocol.c_str());
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
-  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  if (options_.protocol == "https") {
+    // Wait for a connection being set up that may multiplex (HTTP/2 over
+    // TLS) rather than open another. Over plain HTTP/1.1 nothing can be
+    // multiplexed and waiting would queue a fast call behind a slow one.
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  }
   curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());

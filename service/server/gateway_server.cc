@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.pb.h"
 #include "prometheus/exposer.h"
 #include "service/gitlab/url_builder.h"
 #include "service/server/log.h"
@@ -51,6 +52,9 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
                                        config.batch_window, config.paginate);
 
   grpc::EnableDefaultHealthCheckService(true);
+  // libgrpc++ serves grpc.health.v1 without registering its descriptors;
+  // linking them in lets reflection (grpcurl) describe and call it.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen_address,
@@ -79,6 +83,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   }
 
   self->server_->GetHealthCheckService()->SetServingStatus(true);
+  self->server_->GetHealthCheckService()->SetServingStatus(
+      v1::Gateway::service_full_name(), true);
   LogLine("INFO", "serving gRPC on port %d, metrics on port %d, GitLab %s",
           self->port_, self->metrics_port_, base_url->origin);
   return self;

@@ -65,6 +65,12 @@ TEST(ServerOpsTest, HealthIsServingWhileUp) {
   grpc::health::v1::HealthCheckResponse response;
   ASSERT_TRUE(health->Check(&context, request, &response).ok());
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  grpc::ClientContext named;
+  named.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  request.set_service("gitlab.gateway.v1.Gateway");
+  ASSERT_TRUE(health->Check(&named, request, &response).ok());
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
 // Starts the real binary; returns its pid and the gRPC port it logged.
