@@ -1,0 +1,307 @@
+#include "client/cli/commands.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <atomic>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "client/cli/json_pretty.h"
+#include "gitlab_gateway/client/client.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace gitlab_gateway::cli {
+namespace {
+
+using client::Client;
+using client::ClientOptions;
+using client::DecodeError;
+
+// Added to --timeout for the RPC deadline, so the gateway's own timeout
+// error (with its details) arrives before the RPC gives up.
+constexpr absl::Duration kDeadlineMargin = absl::Seconds(5);
+constexpr absl::Duration kCallDeadline = absl::Seconds(65);
+constexpr absl::Duration kStreamDeadline = absl::Hours(1);
+
+void ToProto(absl::Duration d, google::protobuf::Duration* out) {
+  int64_t seconds = absl::IDivDuration(d, absl::Seconds(1), &d);
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
+}
+
+// One call: --deadline, else --timeout plus the margin. A stream (batch,
+// paginate): --deadline, else an hour; --timeout bounds each item instead.
+Client MakeClient(const CliArgs& args, bool stream) {
+  ClientOptions options;
+  if (args.deadline) {
+    options.default_timeout = *args.deadline;
+  } else if (stream) {
+    options.default_timeout = kStreamDeadline;
+  } else {
+    options.default_timeout =
+        args.timeout ? *args.timeout + kDeadlineMargin : kCallDeadline;
+  }
+  return Client::Insecure(args.target, options);
+}
+
+int Fail(const absl::Status& status, std::ostream& err) {
+  err << "error: " << DecodeError(status).ToString();
+  return kExitFailed;
+}
+
+std::string ContentType(const v1::Response& response) {
+  for (const v1::Header& h : response.headers()) {
+    if (absl::EqualsIgnoreCase(h.name(), "content-type")) return h.value();
+  }
+  return "";
+}
+
+// The body, pretty when it is JSON and --raw was not given.
+void PrintBody(const v1::Response& response, const CliArgs& args,
+               std::ostream& out) {
+  if (response.body_case() == v1::Response::kContent) {
+    out << response.content();
+    return;
+  }
+  const std::string& text = response.text();
+  if (text.empty()) return;
+  if (!args.raw) {
+    std::string type = absl::AsciiStrToLower(ContentType(response));
+    bool jsonish = type.empty() || absl::StrContains(type, "json");
+    if (std::optional<std::string> pretty;
+        jsonish && (pretty = PrettyJson(text))) {
+      out << *pretty << "\n";
+      return;
+    }
+  }
+  out << text;
+  if (text.back() != '\n') out << "\n";
+}
+
+void PrintResponse(const v1::Response& response, const CliArgs& args,
+                   std::ostream& out) {
+  if (args.json) {
+    std::string line;
+    google::protobuf::util::MessageToJsonString(response, &line);
+    out << line << "\n";
+    return;
+  }
+  if (args.include || args.command == "head") {
+    out << "HTTP " << response.status_code() << "\n";
+    for (const v1::Header& h : response.headers()) {
+      out << h.name() << ": " << h.value() << "\n";
+    }
+    out << "\n";
+  }
+  PrintBody(response, args, out);
+}
+
+int RunCall(const CliArgs& args, Io io) {
+  Client client = MakeClient(args, /*stream=*/false);
+  absl::StatusOr<v1::Response> response = client.Execute(BuildRequest(args));
+  if (!response.ok()) return Fail(response.status(), io.err);
+  PrintResponse(*response, args, io.out);
+  return kExitOk;
+}
+
+int RunPaginate(const CliArgs& args, Io io) {
+  Client client = MakeClient(args, /*stream=*/true);
+  v1::PaginateRequest request;
+  *request.mutable_request() = BuildRequest(args);
+  request.set_max_pages(args.max_pages);
+  request.set_max_items(args.max_items);
+  client::PageStream pages = client.Paginate(request);
+  for (const v1::Response& page : pages) {
+    PrintResponse(page, args, io.out);
+    io.out.flush();
+  }
+  if (!pages.status().ok()) return Fail(pages.status(), io.err);
+  return kExitOk;
+}
+
+// Fills a batch item's unset fields from the command line.
+void ApplyDefaults(const CliArgs& args, v1::Request* request) {
+  if (request->credentials().token_case() == v1::Credentials::TOKEN_NOT_SET &&
+      args.credentials.token_case() != v1::Credentials::TOKEN_NOT_SET) {
+    *request->mutable_credentials() = args.credentials;
+  }
+  if (!request->has_timeout() && args.timeout) {
+    ToProto(*args.timeout, request->mutable_timeout());
+  }
+  if (request->sudo().empty()) request->set_sudo(args.sudo);
+}
+
+int RunBatch(const CliArgs& args, Io io) {
+  Client client = MakeClient(args, /*stream=*/true);
+  std::atomic<int64_t> sent{0};
+  int64_t received = 0, failed = 0;
+  std::string input_error;  // written by the generator, read after Batch
+  int64_t line_number = 0;
+  auto next = [&]() -> std::optional<v1::Request> {
+    std::string line;
+    while (std::getline(io.in, line)) {
+      ++line_number;
+      if (absl::StripAsciiWhitespace(line).empty()) continue;
+      v1::Request request;
+      auto parsed = google::protobuf::util::JsonStringToMessage(line, &request);
+      if (!parsed.ok()) {
+        input_error = absl::StrCat("stdin line ", line_number, ": ",
+                                   parsed.message().as_string());
+        return std::nullopt;
+      }
+      ApplyDefaults(args, &request);
+      ++sent;
+      return request;
+    }
+    return std::nullopt;
+  };
+  absl::Time last_draw = absl::InfinitePast();
+  auto draw = [&](bool final) {
+    if (!io.progress) return;
+    absl::Time now = absl::Now();
+    if (!final && now - last_draw < absl::Milliseconds(100)) return;
+    last_draw = now;
+    io.err << absl::StrFormat("\rbatch: %d sent, %d received, %d failed",
+                              sent.load(), received, failed)
+           << (final ? "\n" : "") << std::flush;
+  };
+  absl::Status status = client.Batch(
+      next,
+      [&](v1::Response response) {
+        ++received;
+        if (response.error().code() != 0) ++failed;
+        std::string line;
+        google::protobuf::util::MessageToJsonString(response, &line);
+        io.out << line << "\n" << std::flush;
+        draw(false);
+      },
+      {});
+  draw(true);
+  if (!input_error.empty()) {
+    io.err << "error: " << input_error << "\n";
+    return kExitUsage;
+  }
+  if (!status.ok()) return Fail(status, io.err);
+  if (failed > 0) {
+    io.err << "batch: " << failed << " of " << received << " items failed\n";
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
+int RunHealth(const CliArgs& args, Io io) {
+  auto channel =
+      grpc::CreateChannel(args.target, grpc::InsecureChannelCredentials());
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(
+      absl::Now() + args.deadline.value_or(absl::Seconds(10))));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(args.service);
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = stub->Check(&context, request, &response);
+  if (!status.ok()) return Fail(client::ToAbslStatus(status), io.err);
+  io.out << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+                response.status())
+         << "\n";
+  return response.status() == grpc::health::v1::HealthCheckResponse::SERVING
+             ? kExitOk
+             : kExitFailed;
+}
+
+// Proto string fields must hold UTF-8; other bodies go as bytes.
+bool IsUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t extra;
+    if (c < 0x80) {
+      extra = 0;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= extra) return false;
+    for (size_t k = 1; k <= extra; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += 1 + extra;
+  }
+  return true;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& name,
+                                     std::istream& stdin_stream) {
+  std::ostringstream content;
+  if (name == "-") {
+    content << stdin_stream.rdbuf();
+    return content.str();
+  }
+  std::ifstream file(name, std::ios::binary);
+  if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", name));
+  content << file.rdbuf();
+  return content.str();
+}
+
+}  // namespace
+
+v1::Request BuildRequest(const CliArgs& args) {
+  v1::Request request;
+  std::string method = absl::AsciiStrToUpper(args.command);
+  if (args.command == "paginate") method = "GET";
+  request.set_method(method);
+  request.set_path(args.path);
+  if (args.graphql) request.set_api(v1::API_GRAPHQL);
+  for (const auto& [key, value] : args.query) {
+    v1::Param* param = request.add_query();
+    param->set_key(key);
+    param->set_value(value);
+  }
+  for (const auto& [name, value] : args.headers) {
+    v1::Header* header = request.add_headers();
+    header->set_name(name);
+    header->set_value(value);
+  }
+  if (args.data && IsUtf8(*args.data)) {
+    request.set_text(*args.data);
+  } else if (args.data) {
+    request.set_content(*args.data);
+  }
+  if (args.timeout) ToProto(*args.timeout, request.mutable_timeout());
+  if (args.credentials.token_case() != v1::Credentials::TOKEN_NOT_SET) {
+    *request.mutable_credentials() = args.credentials;
+  }
+  request.set_sudo(args.sudo);
+  return request;
+}
+
+int Run(const std::vector<std::string>& argv, const EnvLookup& env, Io io) {
+  absl::StatusOr<CliArgs> args = ParseArgs(
+      argv, env,
+      [&io](const std::string& name) { return ReadFile(name, io.in); });
+  if (!args.ok()) {
+    io.err << "gitlab-gateway-cli: " << args.status().message() << "\n";
+    return kExitUsage;
+  }
+  const std::string& command = args->command;
+  if (command == "help") {
+    io.out << UsageText();
+    return kExitOk;
+  }
+  if (command == "batch") return RunBatch(*args, io);
+  if (command == "paginate") return RunPaginate(*args, io);
+  if (command == "health") return RunHealth(*args, io);
+  return RunCall(*args, io);
+}
+
+}  // namespace gitlab_gateway::cli

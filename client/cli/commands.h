@@ -1,0 +1,35 @@
+#ifndef GITLAB_GATEWAY_CLIENT_CLI_COMMANDS_H_
+#define GITLAB_GATEWAY_CLIENT_CLI_COMMANDS_H_
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "client/cli/cli_args.h"
+
+namespace gitlab_gateway::cli {
+
+// Exit statuses of gitlab-gateway-cli.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;  // a call or an item failed
+inline constexpr int kExitUsage = 2;   // bad flags or input
+
+// Where a command reads and writes. `progress`: batch may draw a progress
+// line on `err` (main sets it when stderr is a terminal).
+struct Io {
+  std::istream& in;
+  std::ostream& out;
+  std::ostream& err;
+  bool progress = false;
+};
+
+// Parses `args` (argv without the program name), runs the command, returns
+// the exit status. Called once, from main's thread.
+int Run(const std::vector<std::string>& args, const EnvLookup& env, Io io);
+
+// The request a get/post/.../paginate command sends.
+v1::Request BuildRequest(const CliArgs& args);
+
+}  // namespace gitlab_gateway::cli
+
+#endif  // GITLAB_GATEWAY_CLIENT_CLI_COMMANDS_H_

@@ -1,0 +1,174 @@
+// ParseArgs and BuildRequest: flags, env fallbacks, and the errors that name
+// the flag at fault.
+#include "client/cli/cli_args.h"
+
+#include <map>
+
+#include "client/cli/commands.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace gitlab_gateway::cli {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+
+class CliArgsTest : public ::testing::Test {
+ protected:
+  absl::StatusOr<CliArgs> Parse(std::vector<std::string> args) {
+    return ParseArgs(
+        args,
+        [this](const char* name) -> const char* {
+          auto it = env_.find(name);
+          return it == env_.end() ? nullptr : it->second.c_str();
+        },
+        [this](const std::string& name) -> absl::StatusOr<std::string> {
+          auto it = files_.find(name);
+          if (it == files_.end()) return absl::NotFoundError("no " + name);
+          return it->second;
+        });
+  }
+
+  std::map<std::string, std::string> env_;
+  std::map<std::string, std::string> files_;
+};
+
+TEST_F(CliArgsTest, GetWithQueryHeadersAndFlags) {
+  absl::StatusOr<CliArgs> args =
+      Parse({"get", "/projects", "-q", "per_page=5", "--query=search=a=b",
+             "-qorder_by", "-H", "X-Demo:  yes ", "--sudo", "alice",
+             "--timeout", "7s", "-i", "--target", "gw:1"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->command, "get");
+  EXPECT_EQ(args->path, "/projects");
+  EXPECT_THAT(args->query,
+              ElementsAre(Pair("per_page", "5"), Pair("search", "a=b"),
+                          Pair("order_by", "")));
+  EXPECT_THAT(args->headers, ElementsAre(Pair("X-Demo", "yes")));
+  EXPECT_EQ(args->sudo, "alice");
+  EXPECT_EQ(args->timeout, absl::Seconds(7));
+  EXPECT_TRUE(args->include);
+  EXPECT_EQ(args->target, "gw:1");
+}
+
+TEST_F(CliArgsTest, DataInlineFromFileAndPlainSecondsTimeout) {
+  files_["body.json"] = R"({"name":"x"})";
+  absl::StatusOr<CliArgs> args =
+      Parse({"POST", "/projects", "--data", "@body.json", "--timeout", "3"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->command, "post");
+  EXPECT_EQ(args->data, R"({"name":"x"})");
+  EXPECT_EQ(args->timeout, absl::Seconds(3));
+  args = Parse({"put", "/p", "-d", "{}"});
+  ASSERT_TRUE(args.ok());
+  EXPECT_EQ(args->data, "{}");
+}
+
+TEST_F(CliArgsTest, EnvSuppliesTargetAndTokenFlagsWin) {
+  env_["GITLAB_GATEWAY_TARGET"] = "env-host:9";
+  env_["GITLAB_GATEWAY_JOB_TOKEN"] = "job-secret";
+  absl::StatusOr<CliArgs> args = Parse({"get", "/user"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->target, "env-host:9");
+  EXPECT_EQ(args->credentials.job_token(), "job-secret");
+
+  args = Parse({"get", "/user", "--oauth-token", "flag-secret"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->credentials.oauth_token(), "flag-secret");
+  EXPECT_FALSE(args->credentials.has_job_token());
+}
+
+TEST_F(CliArgsTest, DefaultTargetIsLocalhost) {
+  absl::StatusOr<CliArgs> args = Parse({"health"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->target, "localhost:50051");
+}
+
+TEST_F(CliArgsTest, PaginateAndBatchFlags) {
+  absl::StatusOr<CliArgs> args =
+      Parse({"paginate", "/projects/42/issues", "--max-pages", "10",
+             "--max-items=100"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->max_pages, 10);
+  EXPECT_EQ(args->max_items, 100);
+  args = Parse({"batch", "--private-token", "t", "--deadline", "2m"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->credentials.private_token(), "t");
+  EXPECT_EQ(args->deadline, absl::Minutes(2));
+}
+
+TEST_F(CliArgsTest, ErrorsNameTheFlag) {
+  auto message = [this](std::vector<std::string> args) {
+    absl::StatusOr<CliArgs> parsed = Parse(std::move(args));
+    EXPECT_FALSE(parsed.ok());
+    return std::string(parsed.status().message());
+  };
+  EXPECT_THAT(message({"get"}), HasSubstr("path: get needs an API path"));
+  EXPECT_THAT(message({"fetch", "/x"}), HasSubstr("unknown command \"fetch\""));
+  EXPECT_THAT(message({}), HasSubstr("command: missing"));
+  EXPECT_THAT(message({"get", "/x", "--timeout", "soon"}),
+              HasSubstr("--timeout: \"soon\" is not a duration"));
+  EXPECT_THAT(message({"get", "/x", "--timeout", "-1s"}),
+              HasSubstr("--timeout: must be positive"));
+  EXPECT_THAT(message({"get", "/x", "-H", "NoColon"}),
+              HasSubstr("-H: \"NoColon\" is not \"Name: value\""));
+  EXPECT_THAT(message({"get", "/x", "-q", "=v"}), HasSubstr("has no key"));
+  EXPECT_THAT(message({"get", "/x", "--sudo"}),
+              HasSubstr("--sudo: needs a value"));
+  EXPECT_THAT(message({"get", "/x", "--bogus"}),
+              HasSubstr("--bogus: unknown flag"));
+  EXPECT_THAT(
+      message({"get", "/x", "--private-token", "a", "--job-token", "b"}),
+      HasSubstr("give only one of"));
+  EXPECT_THAT(message({"get", "/x", "-d", "@missing.json"}),
+              HasSubstr("-d: no missing.json"));
+  EXPECT_THAT(message({"get", "/x", "extra"}),
+              HasSubstr("unexpected \"extra\""));
+  EXPECT_THAT(message({"paginate", "/x", "--max-pages", "-3"}),
+              HasSubstr("--max-pages: \"-3\" is not a count"));
+  env_["GITLAB_GATEWAY_PRIVATE_TOKEN"] = "a";
+  env_["GITLAB_GATEWAY_OAUTH_TOKEN"] = "b";
+  EXPECT_THAT(message({"get", "/x"}), HasSubstr("set only one of"));
+}
+
+TEST_F(CliArgsTest, HelpFlagAndCommand) {
+  EXPECT_EQ(Parse({"--help"})->command, "help");
+  EXPECT_EQ(Parse({"help"})->command, "help");
+  EXPECT_THAT(UsageText(), HasSubstr("gitlab-gateway-cli batch"));
+}
+
+TEST_F(CliArgsTest, BuildRequestMapsEveryFlag) {
+  files_["bin"] = std::string("\xff\x00\x01", 3);
+  absl::StatusOr<CliArgs> args =
+      Parse({"patch", "/projects/1", "-q", "a=1", "-H", "X-Demo: 1", "-d",
+             "{\"k\":1}", "--sudo", "bob", "--timeout", "1500ms",
+             "--private-token", "tok"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  v1::Request request = BuildRequest(*args);
+  EXPECT_EQ(request.method(), "PATCH");
+  EXPECT_EQ(request.path(), "/projects/1");
+  ASSERT_EQ(request.query_size(), 1);
+  EXPECT_EQ(request.query(0).key(), "a");
+  ASSERT_EQ(request.headers_size(), 1);
+  EXPECT_EQ(request.headers(0).value(), "1");
+  EXPECT_EQ(request.text(), "{\"k\":1}");
+  EXPECT_EQ(request.sudo(), "bob");
+  EXPECT_EQ(request.timeout().seconds(), 1);
+  EXPECT_EQ(request.timeout().nanos(), 500'000'000);
+  EXPECT_EQ(request.credentials().private_token(), "tok");
+
+  args = Parse({"post", "/upload", "-d", "@bin"});
+  ASSERT_TRUE(args.ok());
+  request = BuildRequest(*args);
+  EXPECT_EQ(request.body_case(), v1::Request::kContent) << "not UTF-8: bytes";
+  EXPECT_EQ(request.content(), std::string("\xff\x00\x01", 3));
+
+  args = Parse({"paginate", "/issues"});
+  ASSERT_TRUE(args.ok());
+  EXPECT_EQ(BuildRequest(*args).method(), "GET");
+}
+
+}  // namespace
+}  // namespace gitlab_gateway::cli

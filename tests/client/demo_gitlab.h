@@ -1,0 +1,112 @@
+#ifndef GITLAB_GATEWAY_TESTS_CLIENT_DEMO_GITLAB_H_
+#define GITLAB_GATEWAY_TESTS_CLIENT_DEMO_GITLAB_H_
+
+// The small GitLab the client tests and examples/ talk to, scripted on a
+// FakeGitLab. Paths are under /api/v4:
+//
+//   GET  /projects/42               200 {"id":42,"name":"demo",...}
+//   GET  /projects/<other>          404 {"message":"404 Project Not Found"}
+//   POST /projects                  201 {"id":43,"name":<name>} when the JSON
+//                                   body has "name"; else 400
+//                                   {"message":{"name":["can't be blank"]}}
+//   ANY  /echo                      200 JSON: method, path, query, body, the
+//                                   auth and Sudo headers, x-demo header
+//   GET  /projects/42/issues        3 pages (offset pagination, x-next-page),
+//                                   2 issues each: [{"iid":1},{"iid":2}], ...
+//   GET  /slow                      200 {"slow":true} after 300 ms
+//   GET  /stall                     never answers
+//   anything else                   404 {"message":"404 Not Found"}
+//
+// The handler is thread-safe (pure function of the request).
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "tests/support/fake_gitlab.h"
+
+namespace gitlab_gateway::testing {
+
+// JSON string literal for `s` (enough escaping for test data).
+inline std::string DemoJsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+inline Reply DemoIssuesPage(const RecordedRequest& r) {
+  int page = 1;
+  for (absl::string_view kv : absl::StrSplit(r.query, '&')) {
+    if (absl::ConsumePrefix(&kv, "page=")) (void)absl::SimpleAtoi(kv, &page);
+  }
+  if (page < 1 || page > 3) return Reply::Json(200, "[]");
+  Reply reply = Reply::Json(200, absl::StrCat(R"([{"iid":)", 2 * page - 1,
+                                              R"(},{"iid":)", 2 * page, "}]"));
+  reply.WithHeader("x-page", absl::StrCat(page))
+      .WithHeader("x-per-page", "2")
+      .WithHeader("x-total", "6")
+      .WithHeader("x-total-pages", "3")
+      .WithHeader("x-next-page", page < 3 ? absl::StrCat(page + 1) : "")
+      .WithHeader("x-prev-page", page > 1 ? absl::StrCat(page - 1) : "");
+  return reply;
+}
+
+inline Reply DemoGitLabReply(const RecordedRequest& r) {
+  absl::string_view path = r.path;
+  if (!absl::ConsumePrefix(&path, "/api/v4")) {
+    return Reply::Json(404, R"({"message":"404 Not Found"})");
+  }
+  if (path == "/echo") {
+    auto header = [&r](absl::string_view name) {
+      return DemoJsonString(r.Header(name).value_or(""));
+    };
+    return Reply::Json(
+        200, absl::StrCat(R"({"method":)", DemoJsonString(r.method),
+                          R"(,"path":)", DemoJsonString(r.path), R"(,"query":)",
+                          DemoJsonString(r.query), R"(,"body":)",
+                          DemoJsonString(r.body), R"(,"private_token":)",
+                          header("PRIVATE-TOKEN"), R"(,"authorization":)",
+                          header("Authorization"), R"(,"job_token":)",
+                          header("JOB-TOKEN"), R"(,"sudo":)", header("Sudo"),
+                          R"(,"x_demo":)", header("X-Demo"), "}"));
+  }
+  if (path == "/projects" && r.method == "POST") {
+    size_t at = r.body.find("\"name\"");
+    if (at == std::string::npos) {
+      return Reply::Json(400, R"({"message":{"name":["can't be blank"]}})");
+    }
+    return Reply::Json(201, R"({"id":43,"created":true})");
+  }
+  if (path == "/projects/42") {
+    return Reply::Json(
+        200, R"({"id":42,"name":"demo","path_with_namespace":"group/demo"})");
+  }
+  if (path == "/projects/42/issues") return DemoIssuesPage(r);
+  if (path == "/slow") {
+    return Reply::Json(200, R"({"slow":true})")
+        .WithDelay(absl::Milliseconds(300));
+  }
+  if (path == "/stall") return Reply::Do(Reply::Action::kStall);
+  if (absl::StartsWith(path, "/projects/")) {
+    return Reply::Json(404, R"({"message":"404 Project Not Found"})");
+  }
+  return Reply::Json(404, R"({"message":"404 Not Found"})");
+}
+
+inline void ScriptDemoGitLab(FakeGitLab& fake) {
+  fake.SetHandler(DemoGitLabReply);
+}
+
+}  // namespace gitlab_gateway::testing
+
+#endif  // GITLAB_GATEWAY_TESTS_CLIENT_DEMO_GITLAB_H_
