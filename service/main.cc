@@ -137,15 +137,15 @@ int main(int argc, char** argv) {
   config.batch_window = absl::GetFlag(FLAGS_batch_window);
   config.paginate.max_pages = std::max(1, absl::GetFlag(FLAGS_paginate_max_pages));
   config.paginate.prefetch = std::max(1, absl::GetFlag(FLAGS_paginate_prefetch));
-  config.limiter.per_minute = absl::GetFlag(FLAGS_rate_limit_per_minute);
-  config.limiter.burst = absl::GetFlag(FLAGS_rate_limit_burst);
-  config.retry.max_attempts = std::max(1, absl::GetFlag(FLAGS_retry_max_attempts));
-  config.retry.base = absl::GetFlag(FLAGS_retry_base);
-  config.retry.cap = absl::GetFlag(FLAGS_retry_cap);
-  config.retry_budget_ratio = absl::GetFlag(FLAGS_retry_budget_ratio);
-  config.retry_budget_min = absl::GetFlag(FLAGS_retry_budget_min);
-  config.default_timeout = absl::GetFlag(FLAGS_default_timeout);
-  config.max_timeout = absl::GetFlag(FLAGS_max_timeout);
+  config.upstream.limiter.per_minute = absl::GetFlag(FLAGS_rate_limit_per_minute);
+  config.upstream.limiter.burst = absl::GetFlag(FLAGS_rate_limit_burst);
+  config.upstream.retry.max_attempts = std::max(1, absl::GetFlag(FLAGS_retry_max_attempts));
+  config.upstream.retry.base = absl::GetFlag(FLAGS_retry_base);
+  config.upstream.retry.cap = absl::GetFlag(FLAGS_retry_cap);
+  config.upstream.retry_budget_ratio = absl::GetFlag(FLAGS_retry_budget_ratio);
+  config.upstream.retry_budget_min = absl::GetFlag(FLAGS_retry_budget_min);
+  config.upstream.default_timeout = absl::GetFlag(FLAGS_default_timeout);
+  config.upstream.max_timeout = absl::GetFlag(FLAGS_max_timeout);
 
   absl::StatusOr<gitlab::TokenKind> kind =
       gitlab::ParseTokenKind(absl::GetFlag(FLAGS_token_type));
@@ -162,13 +162,13 @@ int main(int argc, char** argv) {
       LogLine("ERROR", "token_file: %s", credential.status().message());
       return 2;
     }
-    config.default_credential = *std::move(credential);
+    config.upstream.default_credential = *std::move(credential);
   } else if (token_env != nullptr && *token_env != '\0') {
     if (std::optional<std::string> problem = gitlab::TokenProblem(token_env)) {
       LogLine("ERROR", "GITLAB_TOKEN: %s", *problem);
       return 2;
     }
-    config.default_credential = gitlab::Credential{*kind, token_env};
+    config.upstream.default_credential = gitlab::Credential{*kind, token_env};
   } else {
     LogLine("WARN", "no default token: calls without credentials go to "
                     "GitLab unauthenticated");

@@ -36,15 +36,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   if (!engine.ok()) return engine.status();
   self->engine_ = *std::move(engine);
 
-  UpstreamOptions upstream;
+  UpstreamOptions upstream = config.upstream;
   upstream.base_url = *base_url;
-  upstream.default_credential = config.default_credential;
-  upstream.default_timeout = config.default_timeout;
-  upstream.max_timeout = config.max_timeout;
-  upstream.limiter = config.limiter;
-  upstream.retry = config.retry;
-  upstream.retry_budget_ratio = config.retry_budget_ratio;
-  upstream.retry_budget_min = config.retry_budget_min;
   self->caller_ = std::make_unique<UpstreamCaller>(
       self->engine_.get(), metrics, std::move(upstream));
   self->service_ =

@@ -27,16 +27,11 @@ struct GatewayConfig {
   // Empty: no /metrics endpoint (tests read the registry directly).
   std::string metrics_address = "0.0.0.0:9090";
   std::string gitlab_url = "https://gitlab.com";
-  std::optional<gitlab::Credential> default_credential;
   // engine.protocol is derived from gitlab_url.
   engine::EngineOptions engine;
-  absl::Duration default_timeout = absl::Seconds(30);
-  absl::Duration max_timeout = absl::Minutes(10);
-  // Per-credential token buckets and retries.
-  limits::LimiterOptions limiter;
-  limits::RetryOptions retry;
-  double retry_budget_ratio = 0.2;
-  int retry_budget_min = 3;
+  // Credentials, timeouts, rate limits and retries; base_url is derived from
+  // gitlab_url.
+  UpstreamOptions upstream;
   // BatchExecute items per stream in flight or awaiting their write.
   int batch_window = 256;
   PaginateOptions paginate;

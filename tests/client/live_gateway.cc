@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   config.listen_address = "127.0.0.1:0";
   config.metrics_address = "";
   config.gitlab_url = fake.base_url();
-  config.default_credential = gitlab_gateway::gitlab::Credential{
+  config.upstream.default_credential = gitlab_gateway::gitlab::Credential{
       gitlab_gateway::gitlab::TokenKind::kPrivate, "live-gateway-token"};
   auto server = gitlab_gateway::server::GatewayServer::Start(std::move(config));
   if (!server.ok()) {

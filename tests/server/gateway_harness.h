@@ -36,12 +36,12 @@ class GatewayHarness {
     // civetweb's exposer takes ~2 s to stop; tests that scrape turn it on.
     config.metrics_address = "";
     config.gitlab_url = fake.base_url();
-    config.default_credential =
+    config.upstream.default_credential =
         gitlab::Credential{gitlab::TokenKind::kPrivate, kDefaultToken};
     // Tests about rate limits and retries turn these on; elsewhere one
     // scripted reply must match one call.
-    config.limiter.per_minute = 0;
-    config.retry.max_attempts = 1;
+    config.upstream.limiter.per_minute = 0;
+    config.upstream.retry.max_attempts = 1;
     if (tune) tune(config);
     auto started = server::GatewayServer::Start(std::move(config));
     if (!started.ok()) {

@@ -47,8 +47,8 @@ struct AsyncCalls {
 
 TEST(RateLimitTest, BucketHoldsUpstreamToRateAndBurst) {
   GatewayHarness h([](server::GatewayConfig& config) {
-    config.limiter.per_minute = 50 * 60;  // 50/s
-    config.limiter.burst = 10;
+    config.upstream.limiter.per_minute = 50 * 60;  // 50/s
+    config.upstream.limiter.burst = 10;
   });
   // 3 s of demand at 200/s, each call willing to wait up to 1 s.
   constexpr int kCalls = 600;
@@ -124,7 +124,7 @@ absl::Duration GapAfterFirst(const FakeGitLab& fake) {
 
 TEST(RateLimitTest, RetryAfterPausesTheCredentialOnly) {
   GatewayHarness h([](server::GatewayConfig& config) {
-    config.retry.max_attempts = 3;
+    config.upstream.retry.max_attempts = 3;
   });
   FirstRateLimitedThenOk(h.fake, "Retry-After", "2");
   AsyncCalls calls(7);
@@ -151,7 +151,7 @@ TEST(RateLimitTest, RetryAfterPausesTheCredentialOnly) {
 
 TEST(RateLimitTest, RetryAfterAsHttpDate) {
   GatewayHarness h([](server::GatewayConfig& config) {
-    config.retry.max_attempts = 3;
+    config.upstream.retry.max_attempts = 3;
   });
   // HTTP-dates have 1 s resolution: 3 s ahead is at least 2 s of pause.
   std::string date = absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
@@ -166,7 +166,7 @@ TEST(RateLimitTest, RetryAfterAsHttpDate) {
 
 TEST(RateLimitTest, RateLimitResetWhenNoRetryAfter) {
   GatewayHarness h([](server::GatewayConfig& config) {
-    config.retry.max_attempts = 3;
+    config.upstream.retry.max_attempts = 3;
   });
   FirstRateLimitedThenOk(
       h.fake, "RateLimit-Reset",
@@ -179,7 +179,7 @@ TEST(RateLimitTest, RateLimitResetWhenNoRetryAfter) {
 
 TEST(RateLimitTest, DeadlineShorterThanThePauseFailsFast) {
   GatewayHarness h([](server::GatewayConfig& config) {
-    config.retry.max_attempts = 3;
+    config.upstream.retry.max_attempts = 3;
   });
   h.fake.SetHandler([](const RecordedRequest&) {
     return Reply::Text(429, "Retry later").WithHeader("Retry-After", "30");
@@ -209,8 +209,8 @@ TEST(RateLimitTest, DeadlineShorterThanThePauseFailsFast) {
 
 TEST(RateLimitTest, PostIsNotRetriedOn503ButGetIs) {
   GatewayHarness h([](server::GatewayConfig& config) {
-    config.retry.max_attempts = 3;
-    config.retry.base = absl::Milliseconds(10);
+    config.upstream.retry.max_attempts = 3;
+    config.upstream.retry.base = absl::Milliseconds(10);
   });
   h.fake.Enqueue(Reply::Json(503, R"({"message":"503"})"));
   v1::Request post = Get("/projects");
@@ -234,8 +234,8 @@ TEST(RateLimitTest, PostIsNotRetriedOn503ButGetIs) {
 
 TEST(RateLimitTest, LastRealErrorCarriesTheAttempts) {
   GatewayHarness h([](server::GatewayConfig& config) {
-    config.retry.max_attempts = 3;
-    config.retry.base = absl::Milliseconds(10);
+    config.upstream.retry.max_attempts = 3;
+    config.upstream.retry.base = absl::Milliseconds(10);
   });
   h.fake.SetHandler([](const RecordedRequest&) {
     return Reply::Json(502, R"({"message":"502 Bad Gateway"})");
@@ -257,8 +257,8 @@ TEST(RateLimitTest, ConnectFailureIsRetriedEvenForPost) {
   }
   GatewayHarness h([&](server::GatewayConfig& config) {
     config.gitlab_url = absl::StrCat("http://127.0.0.1:", closed_port);
-    config.retry.max_attempts = 3;
-    config.retry.base = absl::Milliseconds(10);
+    config.upstream.retry.max_attempts = 3;
+    config.upstream.retry.base = absl::Milliseconds(10);
   });
   v1::Request post = Get("/projects");
   post.set_method("POST");
@@ -271,8 +271,8 @@ TEST(RateLimitTest, ConnectFailureIsRetriedEvenForPost) {
 
 TEST(RateLimitTest, BudgetStopsARetryStormWhenGitLabIsDown) {
   GatewayHarness h([](server::GatewayConfig& config) {
-    config.retry.max_attempts = 3;
-    config.retry.base = absl::Milliseconds(50);
+    config.upstream.retry.max_attempts = 3;
+    config.upstream.retry.base = absl::Milliseconds(50);
     config.engine.max_in_flight = 100;
   });
   h.fake.SetHandler([](const RecordedRequest&) {
@@ -293,8 +293,8 @@ TEST(RateLimitTest, BudgetStopsARetryStormWhenGitLabIsDown) {
 
 TEST(RateLimitTest, RetryMetricsAreLabelledByCredentialClass) {
   GatewayHarness h([](server::GatewayConfig& config) {
-    config.retry.max_attempts = 2;
-    config.retry.base = absl::Milliseconds(10);
+    config.upstream.retry.max_attempts = 2;
+    config.upstream.retry.base = absl::Milliseconds(10);
     config.metrics_address = "127.0.0.1:0";
   });
   h.fake.Enqueue(Reply::Json(503, "{}"));
