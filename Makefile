@@ -33,3 +33,8 @@ format:
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+
+# Benchmarks against nginx, curl-multi and httpx in the same run (loopback
+# only, a few minutes); tables go to bench/README.md. Not part of `make test`.
+bench: build
+	@BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) bash bench/run.sh $(ARGS)
