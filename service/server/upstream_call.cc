@@ -18,18 +18,25 @@ void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
   out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
 }
 
-// Copies GitLab's answer into the Response a caller sees.
+// Valid UTF-8 as is (moved, no copy), else repaired.
+std::string Utf8(std::string& s) {
+  return gitlab::IsValidUtf8(s) ? std::move(s) : gitlab::ToValidUtf8(s);
+}
+
+// Moves GitLab's answer into the Response a caller sees. `rate_limit` is the
+// already parsed RateLimit-* headers.
 void FillResponse(engine::HttpResponse http, int attempts,
-                  v1::Response* response) {
+                  v1::RateLimit rate_limit, v1::Response* response) {
   response->set_status_code(http.status_code);
   response->set_attempts(attempts);
   SetDuration(http.latency, response->mutable_upstream_latency());
   *response->mutable_page() = gitlab::ParsePage(http.headers);
-  *response->mutable_rate_limit() = gitlab::ParseRateLimit(http.headers);
+  *response->mutable_rate_limit() = std::move(rate_limit);
+  response->mutable_headers()->Reserve(static_cast<int>(http.headers.size()));
   for (auto& [name, value] : http.headers) {
     v1::Header* header = response->add_headers();
-    header->set_name(gitlab::ToValidUtf8(name));
-    header->set_value(gitlab::ToValidUtf8(value));
+    header->set_name(Utf8(name));
+    header->set_value(Utf8(value));
   }
   gitlab::SetBody(http.content_type, std::move(http.body), response);
 }
@@ -184,10 +191,11 @@ void UpstreamCall::OnResult(absl::StatusOr<engine::HttpResponse> result) {
   }
   absl::Time now = absl::Now();
   metrics::Metrics& metrics = *caller_->metrics_;
+  v1::RateLimit advertised;
   if (result.ok()) {
     metrics.ObserveUpstream(setup_.http.method, setup_.route,
                             result->status_code, result->latency);
-    v1::RateLimit advertised = gitlab::ParseRateLimit(result->headers);
+    advertised = gitlab::ParseRateLimit(result->headers);
     if (advertised.has_limit() || advertised.has_remaining()) {
       std::optional<absl::Time> reset;
       if (advertised.has_reset()) {
@@ -206,7 +214,10 @@ void UpstreamCall::OnResult(absl::StatusOr<engine::HttpResponse> result) {
   if (!cancelled && ScheduleRetry(result, now)) return;
 
   CallOutcome outcome = Outcome(result, attempts);
-  if (result.ok()) FillResponse(*std::move(result), attempts, &outcome.response);
+  if (result.ok()) {
+    FillResponse(*std::move(result), attempts, std::move(advertised),
+                 &outcome.response);
+  }
   Finish(std::move(outcome));
 }
 
@@ -259,7 +270,10 @@ bool UpstreamCall::ScheduleRetry(
     }
     holds_retry_ = budgeted;
     CallOutcome last = Outcome(result, attempts);
-    if (result.ok()) FillResponse(*result, attempts, &last.response);
+    if (result.ok()) {
+      FillResponse(*result, attempts, gitlab::ParseRateLimit(result->headers),
+                   &last.response);
+    }
     last_ = std::move(last);
   }
   caller_->metrics_->RetryScheduled(limits::RetryReasonLabel(reason),

@@ -129,8 +129,12 @@ TEST(BatchExecuteTest, TenThousandMixedItemsEachAnsweredOnceLikeExecute) {
         EXPECT_EQ(response.error().details_size(), rpc.details_size());
       }
     }
-    if (index % 6 == 1) EXPECT_EQ(response.status_code(), 404);
-    if (index % 6 == 0) EXPECT_EQ(response.text(), R"({"ok":true})");
+    if (index % 6 == 1) {
+      EXPECT_EQ(response.status_code(), 404);
+    }
+    if (index % 6 == 0) {
+      EXPECT_EQ(response.text(), R"({"ok":true})");
+    }
   }
   EXPECT_EQ(seen.size(), static_cast<size_t>(kItems));
   for (const auto& [id, count] : seen) ASSERT_EQ(count, 1) << id;
