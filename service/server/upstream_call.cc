@@ -157,21 +157,14 @@ CallOutcome UpstreamCall::Outcome(
     return outcome;
   }
   const engine::HttpResponse& http = *result;
-  if (!gitlab::IsSuccess(http.status_code)) {
-    gitlab::UpstreamAnswer answer{http.status_code, http.headers,
-                                  http.body,        http.content_type,
-                                  setup_.path,      absl::Now(),
-                                  attempts};
-    outcome.status = gitlab::MapGitLabAnswer(
-        caller_->options_.base_url.host, answer);
-  } else if (setup_.graphql) {
-    gitlab::UpstreamAnswer answer{http.status_code, http.headers,
-                                  http.body,        http.content_type,
-                                  setup_.path,      absl::Now(),
-                                  attempts};
-    outcome.status = gitlab::MapGraphqlErrors(
-        caller_->options_.base_url.host, answer);
-  }
+  const bool failed = !gitlab::IsSuccess(http.status_code);
+  if (!failed && !setup_.graphql) return outcome;
+  gitlab::UpstreamAnswer answer{http.status_code, http.headers, http.body,
+                                http.content_type, setup_.path, absl::Now(),
+                                attempts};
+  const std::string& host = caller_->options_.base_url.host;
+  outcome.status = failed ? gitlab::MapGitLabAnswer(host, answer)
+                          : gitlab::MapGraphqlErrors(host, answer);
   return outcome;
 }
 

@@ -18,9 +18,8 @@
 namespace gitlab_gateway::testing {
 namespace {
 
-v1::Request Get(std::string path, std::string id = "") {
-  v1::Request request;
-  request.set_path(std::move(path));
+v1::Request GetWithId(std::string path, std::string id) {
+  v1::Request request = Get(std::move(path));
   request.set_id(std::move(id));
   return request;
 }
@@ -207,7 +206,7 @@ TEST(BatchExecuteTest, CancelMidStreamClosesUpstreamAndStopsWriting) {
   });
   grpc::ClientContext context;
   auto stream = h.stub->BatchExecute(&context);
-  ASSERT_TRUE(stream->Write(Get("/fast", "fast")));
+  ASSERT_TRUE(stream->Write(GetWithId("/fast", "fast")));
   v1::Response response;
   ASSERT_TRUE(stream->Read(&response));
   EXPECT_EQ(response.id(), "fast");
@@ -224,26 +223,29 @@ TEST(BatchExecuteTest, CancelMidStreamClosesUpstreamAndStopsWriting) {
 }
 
 TEST(BatchExecuteTest, ExecuteStaysPromptDuringAHugeBatch) {
-  GatewayHarness h;
-  h.fake.SetHandler([](const RecordedRequest&) {
-    return Reply::Json(200, "{}").WithDelay(absl::Milliseconds(10));
+  GatewayHarness h([](server::GatewayConfig& config) {
+    config.engine.max_in_flight = 16;
   });
-  std::vector<v1::Request> requests(10000, Get("/projects"));
+  h.fake.SetHandler([](const RecordedRequest&) {
+    return Reply::Json(200, "{}").WithDelay(absl::Milliseconds(50));
+  });
+  std::vector<v1::Request> requests(1000, Get("/projects"));
   grpc::Status batch_status;
   std::vector<v1::Response> batch;
   std::thread runner([&] { batch = RunBatch(h, requests, &batch_status); });
-  // Let the batch fill the engine, then time one unary call.
-  ASSERT_TRUE(h.fake.WaitForRequests(500, absl::Seconds(20)));
+  // Let the batch fill its window (256: 16 in flight, 240 queued).
+  ASSERT_TRUE(h.fake.WaitForRequests(100, absl::Seconds(20)));
   v1::Response response;
   absl::Time start = absl::Now();
   ASSERT_TRUE(h.Execute(Get("/version"), &response).ok());
   absl::Duration took = absl::Now() - start;
   runner.join();
   ASSERT_TRUE(batch_status.ok());
-  EXPECT_EQ(batch.size(), 10000u);
-  // The batch alone needs ~1.6 s (10,000 x 10 ms / 64); a unary call queued
-  // behind its window would wait ~40 ms, with fair queueing ~10-20 ms.
-  EXPECT_LT(took, absl::Milliseconds(500));
+  EXPECT_EQ(batch.size(), 1000u);
+  // Behind the batch's 240 queued items a unary call would wait
+  // 240 / 16 x 50 ms = 750 ms; fair queueing serves it at the next free
+  // slot (~50 ms plus its own 50 ms).
+  EXPECT_LT(took, absl::Milliseconds(450));
 }
 
 TEST(BatchExecuteTest, EmptyStreamFinishesOk) {

@@ -11,12 +11,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-v1::Request Get(std::string path) {
-  v1::Request request;
-  request.set_path(std::move(path));
-  return request;
-}
-
 struct MappingRow {
   int http;
   grpc::StatusCode code;
@@ -151,11 +145,7 @@ TEST(ExecuteErrorsTest, TruncatedBodyIsUnavailable) {
 }
 
 TEST(ExecuteErrorsTest, RefusedConnectionIsUnavailable) {
-  int closed_port;
-  {
-    FakeGitLab gone;
-    closed_port = gone.port();
-  }
+  const int closed_port = ClosedPort();
   GatewayHarness h([&](server::GatewayConfig& config) {
     config.gitlab_url = absl::StrCat("http://127.0.0.1:", closed_port);
   });

@@ -13,12 +13,6 @@
 namespace gitlab_gateway::testing {
 namespace {
 
-v1::Request Get(std::string path) {
-  v1::Request request;
-  request.set_path(std::move(path));
-  return request;
-}
-
 TEST(ExecuteLimitsTest, RequestTimeoutEndsAStalledCallAndClosesIt) {
   GatewayHarness h;
   h.fake.Enqueue(Reply::Do(Reply::Action::kStall));

