@@ -93,9 +93,9 @@ class UpstreamCaller {
   const UpstreamOptions options_;
   std::atomic<uint64_t> next_flow_{1};
   limits::RetryBudget budget_;
-  // Declared last among the limits: destroyed first, it completes waiting
-  // calls while limiters_ and budget_ still exist.
   limits::CredentialLimiters limiters_;
+  // Declared last: destroyed first, it completes waiting calls while
+  // limiters_ and budget_ still exist.
   limits::Scheduler scheduler_;
 };
 
