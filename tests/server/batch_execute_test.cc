@@ -163,6 +163,11 @@ TEST(BatchExecuteTest, CallerThatNeverReadsHoldsTheWindowNotMemory) {
   GatewayHarness h([](server::GatewayConfig& config) {
     config.batch_window = 64;
   });
+  // 4 KiB answers: gRPC's flow-control buffers (a few MiB once its BDP
+  // probing grew them) then hold ~1,000 unread responses, not ~40,000.
+  h.fake.SetHandler([](const RecordedRequest&) {
+    return Reply::Json(200, absl::StrCat("\"", std::string(4096, 'a'), "\""));
+  });
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
   auto stream = h.stub->BatchExecute(&context);
@@ -177,21 +182,26 @@ TEST(BatchExecuteTest, CallerThatNeverReadsHoldsTheWindowNotMemory) {
       written.fetch_add(1);
     }
   });
-  // Wait until writing stalls (backpressure reached the caller).
-  int last = -1;
-  absl::Time give_up = absl::Now() + absl::Seconds(30);
+  // Wait until both the caller's writes and the upstream calls stop moving
+  // for a whole second: backpressure reached the caller.
+  int last_written = -1;
+  size_t last_upstream = 0;
+  absl::Time give_up = absl::Now() + absl::Seconds(40);
   while (absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(500));
-    int now = written.load();
-    if (now == last) break;
-    last = now;
+    absl::SleepFor(absl::Seconds(1));
+    int written_now = written.load();
+    size_t upstream_now = h.fake.request_count();
+    if (written_now == last_written && upstream_now == last_upstream) break;
+    last_written = written_now;
+    last_upstream = upstream_now;
   }
   EXPECT_LT(written.load(), 100000) << "the gateway read without bound";
   engine::EngineLoad load = h.server->engine().load();
   EXPECT_LE(load.in_flight + load.queued, 64u);
-  size_t upstream = h.fake.request_count();
-  absl::SleepFor(absl::Milliseconds(300));
-  EXPECT_EQ(h.fake.request_count(), upstream) << "dispatch did not pause";
+  // What was dispatched is bounded by the window plus the responses that fit
+  // in gRPC's flow-control buffers, far below what the caller offered.
+  EXPECT_LT(h.fake.request_count(), 10000u);
+  EXPECT_EQ(h.fake.request_count(), last_upstream) << "dispatch did not pause";
   stop.store(true);
   context.TryCancel();
   writer.join();
