@@ -94,6 +94,8 @@ class Engine {
   void ReapFinished();
   void ExpireQueued(absl::Time now);
   void Complete(TransferId id, absl::StatusOr<HttpResponse> result);
+  // Removes the transfer (from curl too) without running its completion.
+  std::unique_ptr<Transfer> Detach(TransferId id);
   void Release(Transfer* transfer);
   void ReportLoad();
   int WaitMillis(absl::Time now) const;

@@ -140,7 +140,7 @@ BatchReactor::Next BatchReactor::Plan() {
     // the last of them is done.
     if (calls_.empty() && !write_pending_ && !read_pending_) {
       finished_ = true;
-      next.finish = grpc::Status(grpc::StatusCode::CANCELLED, "batch cancelled");
+      next.finish = CancelledStatus(deadline_, "batch");
     }
     return next;
   }

@@ -4,6 +4,7 @@
 #include <memory>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "service/gitlab/status_mapping.h"
 #include "service/server/batch_reactor.h"
@@ -63,6 +64,15 @@ absl::Time RpcDeadline(const grpc::CallbackServerContext& context) {
     return absl::InfiniteFuture();
   }
   return absl::FromChrono(deadline);
+}
+
+grpc::Status CancelledStatus(absl::Time deadline, absl::string_view what) {
+  if (absl::Now() >= deadline) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        absl::StrCat(what, ": deadline exceeded"));
+  }
+  return grpc::Status(grpc::StatusCode::CANCELLED,
+                      absl::StrCat(what, " cancelled"));
 }
 
 grpc::ServerUnaryReactor* GatewayService::Execute(

@@ -47,6 +47,10 @@ class GatewayService final : public v1::Gateway::CallbackService {
 // The RPC deadline as absl::Time (InfiniteFuture when the caller set none).
 absl::Time RpcDeadline(const grpc::CallbackServerContext& context);
 
+// How a cancelled stream ends: DEADLINE_EXCEEDED once its deadline passed
+// (the server may notice before the caller does), else CANCELLED.
+grpc::Status CancelledStatus(absl::Time deadline, absl::string_view what);
+
 }  // namespace gitlab_gateway::server
 
 #endif  // GITLAB_GATEWAY_SERVICE_SERVER_GATEWAY_SERVICE_H_

@@ -184,8 +184,7 @@ void PaginateReactor::Stop(Next& next) {
   // Pages in flight reference this reactor: finish after the last one.
   if (in_flight_.empty() && !write_pending_ && starting_ == 0) {
     finished_ = true;
-    next.finish = cancelled_ ? grpc::Status(grpc::StatusCode::CANCELLED,
-                                            "pagination cancelled")
+    next.finish = cancelled_ ? CancelledStatus(deadline_, "pagination")
                              : end_status_;
   }
 }

@@ -153,9 +153,10 @@ TEST(RateLimitTest, RetryAfterAsHttpDate) {
   GatewayHarness h([](server::GatewayConfig& config) {
     config.upstream.retry.max_attempts = 3;
   });
-  // HTTP-dates have 1 s resolution: 3 s ahead is at least 2 s of pause.
+  // HTTP-dates have 1 s resolution: 4 s ahead leaves at least 2 s of pause
+  // even when the answer reaches the gateway late on a loaded machine.
   std::string date = absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
-                                      absl::Now() + absl::Seconds(3),
+                                      absl::Now() + absl::Seconds(4),
                                       absl::UTCTimeZone());
   FirstRateLimitedThenOk(h.fake, "Retry-After", date);
   v1::Response response;
@@ -170,7 +171,7 @@ TEST(RateLimitTest, RateLimitResetWhenNoRetryAfter) {
   });
   FirstRateLimitedThenOk(
       h.fake, "RateLimit-Reset",
-      std::to_string(absl::ToUnixSeconds(absl::Now() + absl::Seconds(3))));
+      std::to_string(absl::ToUnixSeconds(absl::Now() + absl::Seconds(4))));
   v1::Response response;
   ASSERT_TRUE(h.Execute(GetAs("/projects", "a"), &response).ok());
   EXPECT_EQ(response.attempts(), 2);
