@@ -1,5 +1,6 @@
 #include "service/metrics/metrics.h"
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -138,6 +139,28 @@ std::string Metrics::BoundedRoute(absl::string_view route) {
   return std::string(route);
 }
 
+prometheus::Counter& Metrics::CounterFor(
+    prometheus::Family<prometheus::Counter>& family, std::string key,
+    absl::FunctionRef<prometheus::Labels()> labels) {
+  auto it = counters_.find(key);
+  if (it == counters_.end()) {
+    it = counters_.emplace(std::move(key), &family.Add(labels())).first;
+  }
+  return *it->second;
+}
+
+prometheus::Histogram& Metrics::HistogramFor(
+    prometheus::Family<prometheus::Histogram>& family, std::string key,
+    absl::FunctionRef<prometheus::Labels()> labels,
+    const prometheus::Histogram::BucketBoundaries& buckets) {
+  auto it = histograms_.find(key);
+  if (it == histograms_.end()) {
+    it = histograms_.emplace(std::move(key), &family.Add(labels(), buckets))
+             .first;
+  }
+  return *it->second;
+}
+
 void Metrics::ObserveUpstream(absl::string_view method, absl::string_view route,
                               int http_status, absl::Duration latency) {
   absl::string_view method_label = MethodLabel(method);
@@ -159,13 +182,9 @@ void Metrics::ObserveUpstream(absl::string_view method, absl::string_view route,
   it->second.duration->Observe(absl::ToDoubleSeconds(latency));
   it->second.total->Increment();
   if (http_status == 429) {
-    std::string rl_key = absl::StrCat("429 ", bounded);
-    auto rl = counters_.find(rl_key);
-    if (rl == counters_.end()) {
-      rl = counters_.emplace(rl_key, &rate_limited_.Add({{"route", bounded}}))
-               .first;
-    }
-    rl->second->Increment();
+    CounterFor(rate_limited_, absl::StrCat("429 ", bounded), [&] {
+      return prometheus::Labels{{"route", bounded}};
+    }).Increment();
   }
 }
 
@@ -175,17 +194,14 @@ void Metrics::CountUpstreamFailure(absl::string_view method,
   absl::string_view method_label = MethodLabel(method);
   absl::MutexLock lock(&mu_);
   std::string bounded = BoundedRoute(route);
-  std::string key = absl::StrCat("fail ", method_label, " ", bounded, " ", reason);
-  auto it = counters_.find(key);
-  if (it == counters_.end()) {
-    it = counters_
-             .emplace(key, &upstream_failures_.Add(
-                               {{"method", std::string(method_label)},
-                                {"route", bounded},
-                                {"reason", std::string(reason)}}))
-             .first;
-  }
-  it->second->Increment();
+  CounterFor(upstream_failures_,
+             absl::StrCat("fail ", method_label, " ", bounded, " ", reason),
+             [&] {
+               return prometheus::Labels{{"method", std::string(method_label)},
+                                         {"route", bounded},
+                                         {"reason", std::string(reason)}};
+             })
+      .Increment();
 }
 
 void Metrics::SetEngineLoad(size_t in_flight, size_t queued) {
@@ -216,15 +232,10 @@ void Metrics::LimiterWait(absl::string_view credential_class,
   prometheus::Histogram* series;
   {
     absl::MutexLock lock(&mu_);
-    auto it = rpc_series_.find(absl::StrCat("wait ", cls));
-    if (it == rpc_series_.end()) {
-      it = rpc_series_
-               .emplace(absl::StrCat("wait ", cls),
-                        &limiter_wait_.Add({{"credential_class", cls}},
-                                           WaitBuckets()))
-               .first;
-    }
-    series = it->second;
+    series = &HistogramFor(
+        limiter_wait_, absl::StrCat("wait ", cls),
+        [&] { return prometheus::Labels{{"credential_class", cls}}; },
+        WaitBuckets());
   }
   series->Observe(absl::ToDoubleSeconds(std::max(wait, absl::ZeroDuration())));
 }
@@ -238,15 +249,10 @@ void Metrics::RetryScheduled(absl::string_view reason,
                              absl::string_view credential_class) {
   std::string cls = ClassLabel(credential_class);
   absl::MutexLock lock(&mu_);
-  std::string key = absl::StrCat("retry ", reason, " ", cls);
-  auto it = counters_.find(key);
-  if (it == counters_.end()) {
-    it = counters_
-             .emplace(key, &retries_.Add({{"reason", std::string(reason)},
-                                          {"credential_class", cls}}))
-             .first;
-  }
-  it->second->Increment();
+  CounterFor(retries_, absl::StrCat("retry ", reason, " ", cls), [&] {
+    return prometheus::Labels{{"reason", std::string(reason)},
+                              {"credential_class", cls}};
+  }).Increment();
 }
 
 void Metrics::RetryDenied(absl::string_view credential_class) {
@@ -261,56 +267,46 @@ void Metrics::BatchItemDone(int grpc_code, absl::Duration latency) {
   batch_item_duration_.Observe(absl::ToDoubleSeconds(latency));
   absl::string_view code = GrpcCodeName(grpc_code);
   absl::MutexLock lock(&mu_);
-  std::string key = absl::StrCat("batch ", code);
-  auto it = counters_.find(key);
-  if (it == counters_.end()) {
-    it = counters_
-             .emplace(key, &batch_items_.Add({{"grpc_code", std::string(code)}}))
-             .first;
-  }
-  it->second->Increment();
+  CounterFor(batch_items_, absl::StrCat("batch ", code), [&] {
+    return prometheus::Labels{{"grpc_code", std::string(code)}};
+  }).Increment();
 }
+
+namespace {
+
+prometheus::Labels RpcLabels(absl::string_view rpc_method,
+                             absl::string_view rpc_type) {
+  return {{"grpc_service", "gitlab.gateway.v1.Gateway"},
+          {"grpc_method", std::string(rpc_method)},
+          {"grpc_type", std::string(rpc_type)}};
+}
+
+}  // namespace
 
 void Metrics::RpcStarted(absl::string_view rpc_method,
                          absl::string_view rpc_type) {
   absl::MutexLock lock(&mu_);
-  std::string key = absl::StrCat("start ", rpc_method);
-  auto it = counters_.find(key);
-  if (it == counters_.end()) {
-    it = counters_
-             .emplace(key, &rpc_started_.Add(
-                               {{"grpc_service", "gitlab.gateway.v1.Gateway"},
-                                {"grpc_method", std::string(rpc_method)},
-                                {"grpc_type", std::string(rpc_type)}}))
-             .first;
-  }
-  it->second->Increment();
+  CounterFor(rpc_started_, absl::StrCat("start ", rpc_method), [&] {
+    return RpcLabels(rpc_method, rpc_type);
+  }).Increment();
 }
 
 void Metrics::RpcHandled(absl::string_view rpc_method,
                          absl::string_view rpc_type, int grpc_code,
                          absl::Duration handling) {
   absl::string_view code = GrpcCodeName(grpc_code);
-  prometheus::Labels base{{"grpc_service", "gitlab.gateway.v1.Gateway"},
-                          {"grpc_method", std::string(rpc_method)},
-                          {"grpc_type", std::string(rpc_type)}};
   absl::MutexLock lock(&mu_);
-  std::string key = absl::StrCat("handled ", rpc_method, " ", code);
-  auto it = counters_.find(key);
-  if (it == counters_.end()) {
-    prometheus::Labels labels = base;
-    labels.emplace("grpc_code", std::string(code));
-    it = counters_.emplace(key, &rpc_handled_.Add(labels)).first;
-  }
-  it->second->Increment();
-  auto hist = rpc_series_.find(rpc_method);
-  if (hist == rpc_series_.end()) {
-    hist = rpc_series_
-               .emplace(std::string(rpc_method),
-                        &rpc_handling_.Add(base, LatencyBuckets()))
-               .first;
-  }
-  hist->second->Observe(absl::ToDoubleSeconds(handling));
+  CounterFor(rpc_handled_, absl::StrCat("handled ", rpc_method, " ", code),
+             [&] {
+               prometheus::Labels labels = RpcLabels(rpc_method, rpc_type);
+               labels.emplace("grpc_code", std::string(code));
+               return labels;
+             })
+      .Increment();
+  HistogramFor(
+      rpc_handling_, absl::StrCat("handling ", rpc_method),
+      [&] { return RpcLabels(rpc_method, rpc_type); }, LatencyBuckets())
+      .Observe(absl::ToDoubleSeconds(handling));
 }
 
 }  // namespace gitlab_gateway::metrics

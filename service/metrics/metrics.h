@@ -7,6 +7,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -64,6 +65,17 @@ class Metrics {
   };
   std::string BoundedRoute(absl::string_view route)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The series cached under `key`, added with labels() on first use
+  // (Family::Add builds a label map per call; the cache avoids it).
+  prometheus::Counter& CounterFor(
+      prometheus::Family<prometheus::Counter>& family, std::string key,
+      absl::FunctionRef<prometheus::Labels()> labels)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  prometheus::Histogram& HistogramFor(
+      prometheus::Family<prometheus::Histogram>& family, std::string key,
+      absl::FunctionRef<prometheus::Labels()> labels,
+      const prometheus::Histogram::BucketBoundaries& buckets)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Histogram>& upstream_duration_;
@@ -88,7 +100,7 @@ class Metrics {
   absl::flat_hash_map<std::string, UpstreamSeries> upstream_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, prometheus::Counter*> counters_
       ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, prometheus::Histogram*> rpc_series_
+  absl::flat_hash_map<std::string, prometheus::Histogram*> histograms_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> routes_ ABSL_GUARDED_BY(mu_);
 };
