@@ -2,6 +2,7 @@
 // SIGTERM/SIGINT, then drains. Nothing else lives here.
 #include <signal.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -25,17 +26,32 @@ std::string EnvOr(const char* name, const char* fallback) {
   return value != nullptr && *value != '\0' ? value : fallback;
 }
 
-int EnvIntOr(const char* name, int fallback) {
-  int value;
+// A malformed value is a configuration error, never silently the default:
+// the process stops before anything starts, naming the variable.
+template <typename T, typename Parse>
+T EnvParsedOr(const char* name, T fallback, Parse parse, const char* expected) {
   const char* text = std::getenv(name);
-  return text != nullptr && absl::SimpleAtoi(text, &value) ? value : fallback;
+  if (text == nullptr || *text == '\0') return fallback;
+  T value;
+  if (parse(text, &value)) return value;
+  std::fprintf(stderr, "gitlab-gateway: env %s: must be %s\n", name, expected);
+  std::exit(2);
+}
+
+int EnvIntOr(const char* name, int fallback) {
+  return EnvParsedOr(
+      name, fallback,
+      [](const char* text, int* out) { return absl::SimpleAtoi(text, out); },
+      "an integer");
 }
 
 absl::Duration EnvDurationOr(const char* name, absl::Duration fallback) {
-  absl::Duration value;
-  const char* text = std::getenv(name);
-  return text != nullptr && absl::ParseDuration(text, &value) ? value
-                                                               : fallback;
+  return EnvParsedOr(
+      name, fallback,
+      [](const char* text, absl::Duration* out) {
+        return absl::ParseDuration(text, out);
+      },
+      "a duration like 30s or 500ms");
 }
 
 }  // namespace

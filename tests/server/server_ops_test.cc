@@ -102,6 +102,26 @@ pid_t StartGateway(const std::string& gitlab_url, int* port) {
   return pid;
 }
 
+TEST(ServerOpsTest, MalformedEnvironmentIsRefusedByName) {
+  for (const char* setting :
+       {"GITLAB_GATEWAY_MAX_IN_FLIGHT=lots", "GITLAB_GATEWAY_DEFAULT_TIMEOUT=soon"}) {
+    std::string command = absl::StrCat(
+        "timeout 10 env ", setting, " ", GG_GATEWAY_BINARY,
+        " --listen=127.0.0.1:0 --metrics_listen= 2>&1");
+    FILE* out = popen(command.c_str(), "r");
+    ASSERT_NE(out, nullptr);
+    std::string text;
+    char buf[256];
+    while (std::fgets(buf, sizeof(buf), out) != nullptr) text += buf;
+    int status = pclose(out);
+    SCOPED_TRACE(setting);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 2);
+    std::string name(setting, std::string(setting).find('='));
+    EXPECT_THAT(text, HasSubstr(absl::StrCat("env ", name, ": must be")));
+  }
+}
+
 TEST(ServerOpsTest, SigtermDrainsInFlightCallsAndExitsZero) {
   FakeGitLab fake;
   fake.SetHandler([](const RecordedRequest& r) {
