@@ -42,8 +42,10 @@ absl::Status Unavailable(absl::string_view message, absl::string_view reason) {
   return WithReason(absl::UnavailableError(message), reason);
 }
 
+// Rounded up: a transfer never times out before its deadline, so callers
+// can tell "ran into the deadline" from "failed just before it".
 long ClampMillis(absl::Duration d) {
-  int64_t ms = absl::ToInt64Milliseconds(d);
+  int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1)));
   return static_cast<long>(std::clamp<int64_t>(ms, 1, int64_t{1} << 30));
 }
 

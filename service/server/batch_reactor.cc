@@ -89,13 +89,20 @@ void BatchReactor::OnItemDone(uint64_t index, absl::Time started,
   if (!outcome.status.ok()) {
     *outcome.response.mutable_error() = gitlab::ToRpcStatus(outcome.status);
   }
+  // Past the stream's deadline nothing more is written: an item that ran
+  // into it (the engine never fires before a deadline) ends the stream as
+  // gRPC's own deadline would, whichever of the two comes first.
+  bool expired = absl::Now() >= deadline_;
+  std::vector<std::shared_ptr<UpstreamCall>> calls;
   Next next;
   {
     absl::MutexLock lock(&mu_);
     calls_.erase(index);
+    if (expired && !cancelled_) calls = CancelLocked();
     if (!cancelled_) ready_.push_back(std::move(outcome.response));
     next = Plan();
   }
+  for (auto& call : calls) call->Cancel();
   Act(std::move(next));
 }
 
@@ -118,16 +125,24 @@ void BatchReactor::OnCancel() {
   Next next;
   {
     absl::MutexLock lock(&mu_);
-    cancelled_ = true;
-    // The front response may be in a write gRPC still owns: keep it.
-    if (!ready_.empty()) ready_.erase(ready_.begin() + (write_pending_ ? 1 : 0), ready_.end());
-    for (auto& [index, call] : calls_) {
-      if (call != nullptr) calls.push_back(call);
-    }
+    calls = CancelLocked();
     next = Plan();
   }
   for (auto& call : calls) call->Cancel();
   Act(std::move(next));
+}
+
+std::vector<std::shared_ptr<UpstreamCall>> BatchReactor::CancelLocked() {
+  cancelled_ = true;
+  // The front response may be in a write gRPC still owns: keep it.
+  if (!ready_.empty()) {
+    ready_.erase(ready_.begin() + (write_pending_ ? 1 : 0), ready_.end());
+  }
+  std::vector<std::shared_ptr<UpstreamCall>> calls;
+  for (auto& [index, call] : calls_) {
+    if (call != nullptr) calls.push_back(call);
+  }
+  return calls;
 }
 
 void BatchReactor::OnDone() { delete this; }

@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -55,6 +56,10 @@ class BatchReactor final
 
   void OnItemDone(uint64_t index, absl::Time started, CallOutcome outcome);
   Next Plan() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Marks the stream cancelled and drops unwritten responses; returns the
+  // calls to cancel outside mu_.
+  std::vector<std::shared_ptr<UpstreamCall>> CancelLocked()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Act(Next next) ABSL_LOCKS_EXCLUDED(mu_);
   bool WindowFull() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
