@@ -45,6 +45,13 @@ int EnvIntOr(const char* name, int fallback) {
       "an integer");
 }
 
+double EnvDoubleOr(const char* name, double fallback) {
+  return EnvParsedOr(
+      name, fallback,
+      [](const char* text, double* out) { return absl::SimpleAtod(text, out); },
+      "a number");
+}
+
 absl::Duration EnvDurationOr(const char* name, absl::Duration fallback) {
   return EnvParsedOr(
       name, fallback,
@@ -60,7 +67,7 @@ ABSL_FLAG(std::string, listen, EnvOr("GITLAB_GATEWAY_LISTEN", "0.0.0.0:50051"),
           "gRPC listen address [env GITLAB_GATEWAY_LISTEN]");
 ABSL_FLAG(std::string, metrics_listen,
           EnvOr("GITLAB_GATEWAY_METRICS_LISTEN", "0.0.0.0:9090"),
-          "Prometheus /metrics listen address; empty disables "
+          "Prometheus /metrics listen address; empty or \"off\" disables "
           "[env GITLAB_GATEWAY_METRICS_LISTEN]");
 ABSL_FLAG(std::string, gitlab_url, EnvOr("GITLAB_URL", "https://gitlab.com"),
           "GitLab base URL [env GITLAB_URL]");
@@ -82,10 +89,10 @@ ABSL_FLAG(int, batch_window, EnvIntOr("GITLAB_GATEWAY_BATCH_WINDOW", 256),
           "BatchExecute items per stream in flight or awaiting their write; "
           "reading pauses beyond it [env GITLAB_GATEWAY_BATCH_WINDOW]");
 ABSL_FLAG(double, rate_limit_per_minute,
-          EnvIntOr("GITLAB_GATEWAY_RATE_LIMIT_PER_MINUTE", 2000),
+          EnvDoubleOr("GITLAB_GATEWAY_RATE_LIMIT_PER_MINUTE", 2000),
           "calls per minute per credential (GitLab.com allows 2000); 0 "
           "disables [env GITLAB_GATEWAY_RATE_LIMIT_PER_MINUTE]");
-ABSL_FLAG(double, rate_limit_burst, EnvIntOr("GITLAB_GATEWAY_RATE_LIMIT_BURST", 100),
+ABSL_FLAG(double, rate_limit_burst, EnvDoubleOr("GITLAB_GATEWAY_RATE_LIMIT_BURST", 100),
           "token bucket burst per credential [env GITLAB_GATEWAY_RATE_LIMIT_BURST]");
 ABSL_FLAG(int, retry_max_attempts, EnvIntOr("GITLAB_GATEWAY_RETRY_MAX_ATTEMPTS", 3),
           "attempts per call including the first; 1 disables retries "
@@ -96,10 +103,13 @@ ABSL_FLAG(absl::Duration, retry_base,
 ABSL_FLAG(absl::Duration, retry_cap,
           EnvDurationOr("GITLAB_GATEWAY_RETRY_CAP", absl::Seconds(5)),
           "backoff cap [env GITLAB_GATEWAY_RETRY_CAP]");
-ABSL_FLAG(double, retry_budget_ratio, 0.2,
-          "retries in progress at most this share of active calls");
-ABSL_FLAG(int, retry_budget_min, 3,
-          "retries always allowed in progress, whatever the ratio");
+ABSL_FLAG(double, retry_budget_ratio,
+          EnvDoubleOr("GITLAB_GATEWAY_RETRY_BUDGET_RATIO", 0.2),
+          "retries in progress at most this share of active calls "
+          "[env GITLAB_GATEWAY_RETRY_BUDGET_RATIO]");
+ABSL_FLAG(int, retry_budget_min, EnvIntOr("GITLAB_GATEWAY_RETRY_BUDGET_MIN", 3),
+          "retries always allowed in progress, whatever the ratio "
+          "[env GITLAB_GATEWAY_RETRY_BUDGET_MIN]");
 ABSL_FLAG(int, paginate_max_pages,
           EnvIntOr("GITLAB_GATEWAY_PAGINATE_MAX_PAGES", 1000),
           "hard cap on pages per Paginate call [env GITLAB_GATEWAY_PAGINATE_MAX_PAGES]");
@@ -118,6 +128,11 @@ ABSL_FLAG(absl::Duration, max_timeout,
 ABSL_FLAG(absl::Duration, connect_timeout,
           EnvDurationOr("GITLAB_GATEWAY_CONNECT_TIMEOUT", absl::Seconds(10)),
           "TCP+TLS connect timeout [env GITLAB_GATEWAY_CONNECT_TIMEOUT]");
+ABSL_FLAG(int, trim_after_burst,
+          EnvIntOr("GITLAB_GATEWAY_TRIM_AFTER_BURST", 1000),
+          "after this many calls were in flight or queued at once, return "
+          "freed memory to the kernel once the gateway is idle again; 0 "
+          "disables [env GITLAB_GATEWAY_TRIM_AFTER_BURST]");
 ABSL_FLAG(absl::Duration, shutdown_grace,
           EnvDurationOr("GITLAB_GATEWAY_SHUTDOWN_GRACE", absl::Seconds(25)),
           "on SIGTERM, how long in-flight calls may finish "
@@ -148,6 +163,8 @@ int main(int argc, char** argv) {
   gitlab_gateway::server::GatewayConfig config;
   config.listen_address = absl::GetFlag(FLAGS_listen);
   config.metrics_address = absl::GetFlag(FLAGS_metrics_listen);
+  // An empty variable means "unset", so the environment turns it off by name.
+  if (config.metrics_address == "off") config.metrics_address.clear();
   config.gitlab_url = absl::GetFlag(FLAGS_gitlab_url);
   config.engine.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   config.engine.max_queue =
@@ -169,6 +186,8 @@ int main(int argc, char** argv) {
   config.upstream.retry_budget_min = absl::GetFlag(FLAGS_retry_budget_min);
   config.upstream.default_timeout = absl::GetFlag(FLAGS_default_timeout);
   config.upstream.max_timeout = absl::GetFlag(FLAGS_max_timeout);
+  config.trim.burst =
+      static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_trim_after_burst)));
 
   absl::StatusOr<gitlab::TokenKind> kind =
       gitlab::ParseTokenKind(absl::GetFlag(FLAGS_token_type));

@@ -28,8 +28,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   engine::EngineOptions engine_options = config.engine;
   engine_options.protocol = base_url->scheme;
   metrics::Metrics* metrics = self->metrics_.get();
-  engine_options.on_load = [metrics](const engine::EngineLoad& load) {
+  self->trimmer_ = std::make_unique<MemoryTrimmer>(config.trim);
+  MemoryTrimmer* trimmer = self->trimmer_.get();
+  engine_options.on_load = [metrics, trimmer](const engine::EngineLoad& load) {
     metrics->SetEngineLoad(load.in_flight, load.queued);
+    trimmer->OnLoad(load.in_flight + load.queued);
   };
   absl::StatusOr<std::unique_ptr<engine::Engine>> engine =
       engine::Engine::Create(std::move(engine_options));
@@ -93,7 +96,8 @@ void GatewayServer::Shutdown(absl::Duration grace) {
 
 GatewayServer::~GatewayServer() {
   if (server_ != nullptr) Shutdown(absl::ZeroDuration());
-  // Members go in reverse order: exposer, server, service, caller, engine.
+  // Members go in reverse order: exposer, server, service, caller, engine,
+  // trimmer.
 }
 
 }  // namespace gitlab_gateway::server

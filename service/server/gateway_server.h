@@ -13,6 +13,7 @@
 #include "service/gitlab/credentials.h"
 #include "service/metrics/metrics.h"
 #include "service/server/gateway_service.h"
+#include "service/server/memory_trimmer.h"
 #include "service/server/upstream_caller.h"
 
 namespace prometheus {
@@ -37,6 +38,8 @@ struct GatewayConfig {
   PaginateOptions paginate;
   // Largest gRPC message accepted from callers.
   int max_request_bytes = 64 << 20;
+  // Returning freed memory to the kernel after a burst of calls.
+  MemoryTrimmer::Options trim;
 };
 
 // The running gateway: engine, caller, gRPC server with health and
@@ -53,6 +56,7 @@ class GatewayServer {
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }
   metrics::Metrics& metrics() { return *metrics_; }
+  const MemoryTrimmer& trimmer() const { return *trimmer_; }
   engine::Engine& engine() { return *engine_; }
 
   // Health turns NOT_SERVING, new calls are refused, in-flight calls get up
@@ -66,6 +70,8 @@ class GatewayServer {
   int metrics_port_ = 0;
   bool shut_down_ = false;
   std::unique_ptr<metrics::Metrics> metrics_;
+  // Before engine_: the engine reports its load to it until destroyed.
+  std::unique_ptr<MemoryTrimmer> trimmer_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<UpstreamCaller> caller_;
   std::unique_ptr<GatewayService> service_;

@@ -104,7 +104,8 @@ pid_t StartGateway(const std::string& gitlab_url, int* port) {
 
 TEST(ServerOpsTest, MalformedEnvironmentIsRefusedByName) {
   for (const char* setting :
-       {"GITLAB_GATEWAY_MAX_IN_FLIGHT=lots", "GITLAB_GATEWAY_DEFAULT_TIMEOUT=soon"}) {
+       {"GITLAB_GATEWAY_MAX_IN_FLIGHT=lots", "GITLAB_GATEWAY_DEFAULT_TIMEOUT=soon",
+        "GITLAB_GATEWAY_RATE_LIMIT_BURST=many"}) {
     std::string command = absl::StrCat(
         "timeout 10 env ", setting, " ", GG_GATEWAY_BINARY,
         " --listen=127.0.0.1:0 --metrics_listen= 2>&1");
@@ -120,6 +121,27 @@ TEST(ServerOpsTest, MalformedEnvironmentIsRefusedByName) {
     std::string name(setting, std::string(setting).find('='));
     EXPECT_THAT(text, HasSubstr(absl::StrCat("env ", name, ": must be")));
   }
+}
+
+// Fractional rates come through the environment, and "off" turns /metrics
+// off there (an empty variable means "unset").
+TEST(ServerOpsTest, EnvironmentTakesFractionsAndTurnsMetricsOff) {
+  std::string command = absl::StrCat(
+      "timeout --preserve-status -s TERM 4 env "
+      "GITLAB_GATEWAY_RATE_LIMIT_PER_MINUTE=0.5 "
+      "GITLAB_GATEWAY_RETRY_BUDGET_RATIO=0.1 "
+      "GITLAB_GATEWAY_METRICS_LISTEN=off ",
+      GG_GATEWAY_BINARY, " --listen=127.0.0.1:0 2>&1");
+  FILE* out = popen(command.c_str(), "r");
+  ASSERT_NE(out, nullptr);
+  std::string text;
+  char buf[256];
+  while (std::fgets(buf, sizeof(buf), out) != nullptr) text += buf;
+  int status = pclose(out);
+  ASSERT_TRUE(WIFEXITED(status)) << text;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << text;
+  EXPECT_THAT(text, HasSubstr(", metrics on port 0,"));
+  EXPECT_THAT(text, HasSubstr("stopped"));
 }
 
 TEST(ServerOpsTest, SigtermDrainsInFlightCallsAndExitsZero) {
