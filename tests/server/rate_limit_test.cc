@@ -75,22 +75,30 @@ TEST(RateLimitTest, BucketHoldsUpstreamToRateAndBurst) {
     ASSERT_LE(in_window, 50u + 10u + 5u) << "window starting at request " << i;
   }
   size_t ok = 0;
+  size_t late = 0;
   for (const grpc::Status& s : calls.statuses) {
     if (s.ok()) {
       ++ok;
       continue;
     }
-    // Refused at once by the limiter; rarely, a granted slot at the very
-    // edge of the 1 s budget still runs out in the engine's queue.
+    // Refused at once by the limiter; rarely (a loaded machine, ASan), a
+    // slot granted at the very edge of the 1 s budget still runs out in the
+    // engine's queue or before the answer is back.
     ASSERT_THAT(s.error_code(), AnyOf(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                       grpc::StatusCode::DEADLINE_EXCEEDED));
     if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
       EXPECT_EQ(OnlyDetail<google::rpc::ErrorInfo>(s).reason(),
                 "GATEWAY_RATE_LIMITED");
       OnlyDetail<google::rpc::RetryInfo>(s);
+    } else {
+      ++late;
     }
   }
-  EXPECT_EQ(ok, seen.size());
+  // Every answered call was sent upstream once; every other upstream request
+  // belongs to a call that ran out of time.
+  EXPECT_LE(ok, seen.size());
+  EXPECT_LE(seen.size(), ok + late);
+  EXPECT_LE(late, 5u);
 }
 
 // First call with token "a" gets 429 + `header`; everything after answers 200.
