@@ -102,19 +102,28 @@ pid_t StartGateway(const std::string& gitlab_url, int* port) {
   return pid;
 }
 
+// Runs `command` with stderr joined to stdout; returns the wait status and
+// leaves the output in `text`.
+int RunShell(const std::string& command, std::string* text) {
+  FILE* out = popen(absl::StrCat(command, " 2>&1").c_str(), "r");
+  if (out == nullptr) {
+    ADD_FAILURE() << "popen failed: " << command;
+    return -1;
+  }
+  char buf[256];
+  while (std::fgets(buf, sizeof(buf), out) != nullptr) *text += buf;
+  return pclose(out);
+}
+
 TEST(ServerOpsTest, MalformedEnvironmentIsRefusedByName) {
   for (const char* setting :
        {"GITLAB_GATEWAY_MAX_IN_FLIGHT=lots", "GITLAB_GATEWAY_DEFAULT_TIMEOUT=soon",
         "GITLAB_GATEWAY_RATE_LIMIT_BURST=many"}) {
-    std::string command = absl::StrCat(
-        "timeout 10 env ", setting, " ", GG_GATEWAY_BINARY,
-        " --listen=127.0.0.1:0 --metrics_listen= 2>&1");
-    FILE* out = popen(command.c_str(), "r");
-    ASSERT_NE(out, nullptr);
     std::string text;
-    char buf[256];
-    while (std::fgets(buf, sizeof(buf), out) != nullptr) text += buf;
-    int status = pclose(out);
+    int status = RunShell(absl::StrCat("timeout 10 env ", setting, " ",
+                                       GG_GATEWAY_BINARY,
+                                       " --listen=127.0.0.1:0 --metrics_listen="),
+                          &text);
     SCOPED_TRACE(setting);
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 2);
@@ -126,18 +135,13 @@ TEST(ServerOpsTest, MalformedEnvironmentIsRefusedByName) {
 // Fractional rates come through the environment, and "off" turns /metrics
 // off there (an empty variable means "unset").
 TEST(ServerOpsTest, EnvironmentTakesFractionsAndTurnsMetricsOff) {
-  std::string command = absl::StrCat(
-      "timeout --preserve-status -s TERM 4 env "
-      "GITLAB_GATEWAY_RATE_LIMIT_PER_MINUTE=0.5 "
-      "GITLAB_GATEWAY_RETRY_BUDGET_RATIO=0.1 "
-      "GITLAB_GATEWAY_METRICS_LISTEN=off ",
-      GG_GATEWAY_BINARY, " --listen=127.0.0.1:0 2>&1");
-  FILE* out = popen(command.c_str(), "r");
-  ASSERT_NE(out, nullptr);
   std::string text;
-  char buf[256];
-  while (std::fgets(buf, sizeof(buf), out) != nullptr) text += buf;
-  int status = pclose(out);
+  int status = RunShell(absl::StrCat("timeout --preserve-status -s TERM 4 env "
+                                     "GITLAB_GATEWAY_RATE_LIMIT_PER_MINUTE=0.5 "
+                                     "GITLAB_GATEWAY_RETRY_BUDGET_RATIO=0.1 "
+                                     "GITLAB_GATEWAY_METRICS_LISTEN=off ",
+                                     GG_GATEWAY_BINARY, " --listen=127.0.0.1:0"),
+                        &text);
   ASSERT_TRUE(WIFEXITED(status)) << text;
   EXPECT_EQ(WEXITSTATUS(status), 0) << text;
   EXPECT_THAT(text, HasSubstr(", metrics on port 0,"));
