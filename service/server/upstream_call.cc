@@ -1,5 +1,6 @@
 #include "service/server/upstream_call.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -89,19 +90,19 @@ void UpstreamCall::Admit() {
     state_ = State::kWaiting;
   }
   absl::Time now = absl::Now();
-  // A slot that leaves the exchange no time is no slot.
+  if (now >= setup_.http.deadline) {
+    return FinishWithLastOr(GatewayOutcome(gitlab::GatewayError(
+        grpc::StatusCode::DEADLINE_EXCEEDED, "QUEUE_TIMEOUT",
+        "deadline passed before the call could be sent")));
+  }
+  // A free slot is taken whatever the deadline; a wait is accepted only if
+  // it leaves the exchange some time.
   limits::CredentialLimiters::Reservation r = caller_->limiters_.Reserve(
       setup_.credential_key, setup_.credential_class, now,
-      setup_.http.deadline - kMinExchangeTime);
+      std::max(now, setup_.http.deadline - kMinExchangeTime));
   if (!r.granted) {
     // The deadline falls before the credential may send again.
-    std::optional<CallOutcome> last;
-    {
-      absl::MutexLock lock(&mu_);
-      last = std::move(last_);
-    }
-    if (last.has_value()) return Finish(*std::move(last));
-    return Finish(GatewayOutcome(gitlab::RetryLater(
+    return FinishWithLastOr(GatewayOutcome(gitlab::RetryLater(
         "GATEWAY_RATE_LIMITED",
         "the credential's rate limit leaves no slot before the call's deadline",
         r.ready - now)));
@@ -124,12 +125,13 @@ void UpstreamCall::Admit() {
 }
 
 void UpstreamCall::Send() {
+  int attempt;
   {
     absl::MutexLock lock(&mu_);
     if (state_ == State::kDone) return;
     state_ = State::kInFlight;
     transfer_.reset();
-    ++attempts_;
+    attempt = ++attempts_;
   }
   auto self = shared_from_this();
   absl::StatusOr<engine::TransferId> id = caller_->engine_->Submit(
@@ -140,7 +142,9 @@ void UpstreamCall::Send() {
   bool cancel;
   {
     absl::MutexLock lock(&mu_);
-    if (state_ != State::kInFlight) return;  // already completed
+    // Already completed, and maybe already retried: a later attempt's
+    // transfer must not be overwritten by this one's (Cancel would miss it).
+    if (state_ != State::kInFlight || attempts_ != attempt) return;
     transfer_ = *id;
     cancel = cancelled_;
   }
@@ -285,6 +289,15 @@ bool UpstreamCall::ScheduleRetry(
     });
   }
   return true;
+}
+
+void UpstreamCall::FinishWithLastOr(CallOutcome fallback) {
+  std::optional<CallOutcome> last;
+  {
+    absl::MutexLock lock(&mu_);
+    last = std::move(last_);
+  }
+  Finish(last.has_value() ? *std::move(last) : std::move(fallback));
 }
 
 CallOutcome UpstreamCall::GatewayOutcome(grpc::Status status) {

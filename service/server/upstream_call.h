@@ -50,6 +50,9 @@ class UpstreamCall : public std::enable_shared_from_this<UpstreamCall> {
   bool ScheduleRetry(const absl::StatusOr<engine::HttpResponse>& result,
                      absl::Time now);
   void Finish(CallOutcome outcome);
+  // Finishes with the last real error when an attempt was made, else with
+  // `fallback`.
+  void FinishWithLastOr(CallOutcome fallback);
   CallOutcome GatewayOutcome(grpc::Status status);
 
   UpstreamCaller* const caller_;

@@ -74,6 +74,66 @@ TEST(ExecuteLimitsTest, CancelledRpcRemovesTheUpstreamTransfer) {
   EXPECT_EQ(h.server->engine().load().in_flight, 0u);
 }
 
+// A short timeout is no reason to refuse a call whose slot is free now (the
+// limiter's wait bound leaves 50 ms for the exchange; a free slot needs none).
+TEST(ExecuteLimitsTest, ShortTimeoutIsSentWhenASlotIsFree) {
+  GatewayHarness h([](server::GatewayConfig& config) {
+    config.upstream.limiter.per_minute = 600;  // on, with tokens to spare
+  });
+  h.fake.Enqueue(Reply::Json(200, R"({"fast":true})"));
+  v1::Request request = Get("/projects");
+  request.mutable_timeout()->set_nanos(30'000'000);  // 30 ms
+  v1::Response response;
+  grpc::Status status = h.Execute(request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.text(), R"({"fast":true})");
+}
+
+// Cancelling a call whose first attempt failed and whose retry is in flight
+// removes the retry's transfer (the one Cancel must find).
+TEST(ExecuteLimitsTest, CancelReachesTheRetriedAttempt) {
+  GatewayHarness h([](server::GatewayConfig& config) {
+    config.upstream.retry.max_attempts = 3;
+    config.upstream.retry.base = absl::Microseconds(1);
+    config.upstream.retry.cap = absl::Microseconds(1);
+    config.upstream.retry_budget_min = 100;  // every call may retry at once
+  });
+  constexpr int kCalls = 20;
+  for (int i = 0; i < kCalls; ++i) {
+    h.fake.Enqueue(Reply::Do(Reply::Action::kReset));  // first attempts
+  }
+  for (int i = 0; i < kCalls; ++i) {
+    h.fake.Enqueue(Reply::Do(Reply::Action::kStall));  // the retries
+  }
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts(kCalls);
+  std::vector<v1::Response> responses(kCalls);
+  std::vector<grpc::Status> statuses(kCalls);
+  v1::Request request = Get("/projects");
+  absl::BlockingCounter done(kCalls);
+  for (int i = 0; i < kCalls; ++i) {
+    contexts[i] = std::make_unique<grpc::ClientContext>();
+    contexts[i]->set_deadline(
+        absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    h.stub->async()->Execute(contexts[i].get(), &request, &responses[i],
+                             [&, i](grpc::Status s) {
+                               statuses[i] = s;
+                               done.DecrementCount();
+                             });
+  }
+  ASSERT_TRUE(h.fake.WaitForRequests(2 * kCalls, absl::Seconds(10)));
+  for (auto& context : contexts) context->TryCancel();
+  done.Wait();
+  for (const grpc::Status& status : statuses) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  }
+  // Every stalled retry is closed by the gateway, none left to its timeout.
+  EXPECT_TRUE(h.fake.WaitForClosedByClient(kCalls, absl::Seconds(10)));
+  for (int i = 0; i < 200 && h.server->engine().load().in_flight != 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(h.server->engine().load().in_flight, 0u);
+}
+
 TEST(ExecuteLimitsTest, FullQueueAnswersResourceExhaustedAtOnce) {
   GatewayHarness h([](server::GatewayConfig& config) {
     config.engine.max_in_flight = 1;
