@@ -209,8 +209,11 @@ ErrorBody ParseErrorBody(absl::string_view body,
   ErrorBody out;
   const absl::string_view trimmed = absl::StripAsciiWhitespace(body);
   if (trimmed.empty()) return out;
-  if (trimmed.front() == '{' || trimmed.front() == '[' ||
-      trimmed.front() == '"') {
+  // GitLab's error JSON is small; a huge body (a proxy's dump, a 64 MiB
+  // answer) is not parsed on the engine thread, only its start is shown.
+  if (trimmed.size() <= kMaxParsedErrorBodyBytes &&
+      (trimmed.front() == '{' || trimmed.front() == '[' ||
+       trimmed.front() == '"')) {
     // A Latin-1 byte in a message should not hide the whole JSON body.
     const std::string json = ToValidUtf8(trimmed);
     Value value;

@@ -12,6 +12,8 @@ namespace gitlab_gateway::gitlab {
 
 // Longest ErrorBody::message, in bytes (cut at a character boundary).
 inline constexpr size_t kMaxErrorMessageBytes = 1024;
+// Larger bodies are not parsed as JSON; their start is the message.
+inline constexpr size_t kMaxParsedErrorBodyBytes = size_t{1} << 20;
 
 // What a GitLab error body says, whatever its shape. Plain value type.
 struct ErrorBody {

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
+#include "service/gitlab/response_body.h"
 
 namespace gitlab_gateway::gitlab {
 namespace {
@@ -183,7 +184,9 @@ v1::Page ParsePage(HeaderView headers) {
   for (const auto& [key, value] : headers) {
     if (!absl::EqualsIgnoreCase(key, "link")) continue;
     if (auto next = NextLinkIn(value)) {
-      page.set_next_link(std::string(*next));
+      // Proto strings must be UTF-8; a repaired link fails the next-link
+      // checks loudly instead of making the whole Response unparseable.
+      page.set_next_link(ToValidUtf8(*next));
       break;
     }
   }
@@ -206,7 +209,7 @@ v1::RateLimit ParseRateLimit(HeaderView headers) {
     }
   }
   if (auto name = FindHeader(headers, "ratelimit-name")) {
-    rate.set_name(std::string(absl::StripAsciiWhitespace(*name)));
+    rate.set_name(ToValidUtf8(absl::StripAsciiWhitespace(*name)));
   }
   return rate;
 }

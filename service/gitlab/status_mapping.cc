@@ -228,6 +228,11 @@ grpc::Status GatewayError(grpc::StatusCode code, absl::string_view reason,
 
 grpc::Status MapGraphqlErrors(absl::string_view domain,
                               const UpstreamAnswer& answer) {
+  // Most answers carry no "errors" at all: skip the parse (this runs on the
+  // engine thread, and GraphQL answers can be megabytes).
+  if (answer.body.find("\"errors\"") == absl::string_view::npos) {
+    return grpc::Status::OK;
+  }
   google::protobuf::Value root;
   if (!google::protobuf::util::JsonStringToMessage(
            std::string(answer.body), &root)

@@ -59,6 +59,7 @@ void TokenBucket::Observe(std::optional<int64_t> limit_per_minute,
     advertised_rate_ = static_cast<double>(*limit_per_minute) / 60.0;
   }
   if (!remaining.has_value() || !reset.has_value() || *reset <= now) return;
+  reset = std::min(*reset, now + kMaxAdvertisedReset);
   if (*remaining <= 0) {
     PauseUntil(*reset, now);
     return;

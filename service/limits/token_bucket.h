@@ -8,6 +8,10 @@
 
 namespace gitlab_gateway::limits {
 
+// The furthest an advertised RateLimit-Reset is believed: a skewed clock or a
+// bogus value must not pause a credential for days.
+inline constexpr absl::Duration kMaxAdvertisedReset = absl::Hours(1);
+
 // A token bucket with reservations (like golang.org/x/time/rate): Reserve
 // takes a token now or a future one, so N waiting requests are spread at
 // `rate` with O(1) work each instead of waking to compete. Adapts to what

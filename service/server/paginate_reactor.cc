@@ -43,6 +43,12 @@ std::optional<grpc::Status> Refusal(const v1::PaginateRequest& request) {
     return gitlab::InvalidArgument(gitlab::FieldViolation{
         "request.method", "Paginate lists with GET only", "INVALID_METHOD"});
   }
+  // The same checks as Execute, named as fields of the PaginateRequest.
+  if (std::optional<gitlab::FieldViolation> violation =
+          gitlab::ValidateRequest(request.request())) {
+    violation->field = absl::StrCat("request.", violation->field);
+    return gitlab::InvalidArgument(*violation);
+  }
   return std::nullopt;
 }
 

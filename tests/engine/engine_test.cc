@@ -2,6 +2,11 @@
 // exactly once, the in-flight cap and the queue, cancel, expiry, shutdown.
 #include "service/engine/engine.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <memory>
 #include <vector>
@@ -194,6 +199,44 @@ TEST(EngineTest, ShutdownCompletesPendingTransfers) {
   ASSERT_TRUE(queued.done.HasBeenNotified());
   EXPECT_EQ(in_flight.value.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(ReasonOf(queued.value.status()), "GATEWAY_SHUTTING_DOWN");
+}
+
+// A server whose accept queue is full drops further SYNs, so a connect to it
+// hangs: the connect timeout ends it long before the deadline, as a connect
+// failure (retryable, GitLab never saw the request), not a call timeout.
+TEST(EngineTest, ConnectTimeoutIsAConnectFailure) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 0), 0);  // never accepted
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {  // fill the accept queue
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    (void)connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    fillers.push_back(fd);
+  }
+  absl::SleepFor(absl::Milliseconds(50));
+  EngineOptions options;
+  options.connect_timeout = absl::Milliseconds(200);
+  auto engine = MakeEngine(options);
+  Result result;
+  HttpRequest request;
+  request.url = absl::StrCat("http://127.0.0.1:", ntohs(addr.sin_port), "/x");
+  request.deadline = absl::Now() + absl::Seconds(20);
+  absl::Time start = absl::Now();
+  ASSERT_TRUE(engine->Submit(std::move(request), result.Callback()).ok());
+  ASSERT_TRUE(result.Wait());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  ASSERT_FALSE(result.value.ok());
+  EXPECT_EQ(result.value.status().code(), absl::StatusCode::kUnavailable)
+      << result.value.status();
+  EXPECT_EQ(ReasonOf(result.value.status()), "UPSTREAM_CONNECT_FAILURE");
+  for (int fd : fillers) close(fd);
+  close(listener);
 }
 
 TEST(EngineTest, OnlyTheConfiguredProtocolIsSpoken) {

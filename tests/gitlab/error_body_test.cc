@@ -214,6 +214,18 @@ TEST(ParseErrorBodyTest, HugePlainTextIsBounded) {
   EXPECT_EQ(parsed.message.size(), kMaxErrorMessageBytes);
 }
 
+// A JSON body over kMaxParsedErrorBodyBytes is not parsed (that would stall
+// the engine thread); its start is the message, still bounded.
+TEST(ParseErrorBodyTest, HugeJsonIsNotParsed) {
+  std::string body = R"({"message":"first","padding":")";
+  body.append(kMaxParsedErrorBodyBytes, 'x');
+  body += R"("})";
+  const ErrorBody out = ParseErrorBody(body, "application/json");
+  EXPECT_EQ(out.message.rfind(R"({"message":"first")", 0), 0u) << out.message;
+  EXPECT_LE(out.message.size(), kMaxErrorMessageBytes);
+  EXPECT_TRUE(out.field_violations.empty());
+}
+
 TEST(ParseErrorBodyTest, ExactlyMaxIsNotCut) {
   const std::string text(kMaxErrorMessageBytes, 'y');
   EXPECT_EQ(ParseErrorBody(text, "").message, text);

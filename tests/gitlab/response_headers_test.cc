@@ -6,6 +6,7 @@
 
 #include "absl/time/civil_time.h"
 #include "gtest/gtest.h"
+#include "service/gitlab/response_body.h"
 
 namespace gitlab_gateway::gitlab {
 namespace {
@@ -179,6 +180,19 @@ TEST(ParseRateLimitTest, ResetTimeIsTheFallback) {
   ASSERT_TRUE(rate.has_reset());
   EXPECT_EQ(rate.reset().seconds(),
             absl::ToUnixSeconds(Utc(2023, 11, 14, 22, 14, 20)));
+}
+
+// Proto strings must be UTF-8: a stray Latin-1 byte from a proxy is
+// repaired, never copied into the Response (which callers could not parse).
+TEST(ParseRateLimitTest, NonUtf8BytesAreRepaired) {
+  const Headers headers = {{"RateLimit-Name", "throttle_\xE9"},
+                           {"Link", "<https://g.example/api/v4/p?c=\xFF>; rel=\"next\""}};
+  const v1::RateLimit rate = ParseRateLimit(headers);
+  EXPECT_TRUE(IsValidUtf8(rate.name()));
+  EXPECT_EQ(rate.name().rfind("throttle_", 0), 0u);
+  const v1::Page page = ParsePage(headers);
+  EXPECT_TRUE(IsValidUtf8(page.next_link()));
+  EXPECT_EQ(page.next_link().rfind("https://g.example/api/v4/p?c=", 0), 0u);
 }
 
 TEST(ParseHttpDateTest, Rows) {

@@ -86,5 +86,12 @@ TEST(TokenBucketTest, ExhaustedQuotaPausesUntilTheReset) {
   EXPECT_FALSE(c.paused(kT0));
 }
 
+TEST(TokenBucketTest, FarAdvertisedResetIsCappedAtAnHour) {
+  TokenBucket b(100, 50, kT0);
+  // A bogus RateLimit-Reset some three years ahead.
+  b.Observe(2000, /*remaining=*/0, kT0 + absl::Seconds(99999999), kT0);
+  EXPECT_EQ(b.paused_until(), kT0 + kMaxAdvertisedReset);
+}
+
 }  // namespace
 }  // namespace gitlab_gateway::limits

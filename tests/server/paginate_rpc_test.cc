@@ -224,6 +224,9 @@ TEST(PaginateTest, BadRequestsAreRefused) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   ReadAll(h, List("../etc"), &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // Fields are named as paths in the PaginateRequest.
+  EXPECT_EQ(OnlyDetail<google::rpc::BadRequest>(status).field_violations(0).field(),
+            "request.path");
   EXPECT_EQ(h.fake.request_count(), 0u);
 }
 
