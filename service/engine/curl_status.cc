@@ -56,7 +56,7 @@ constexpr CurlRow kCurlTable[] = {
 }  // namespace
 
 absl::Status CurlResultToStatus(CURLcode code, absl::string_view detail,
-                                bool too_large) {
+                                bool too_large, bool before_deadline) {
   if (code == CURLE_OK) return absl::OkStatus();
   if (too_large && code == CURLE_WRITE_ERROR) {
     return WithReason(absl::ResourceExhaustedError(
@@ -65,6 +65,10 @@ absl::Status CurlResultToStatus(CURLcode code, absl::string_view detail,
   }
   std::string message = absl::StrCat("upstream: ", curl_easy_strerror(code));
   if (!detail.empty()) absl::StrAppend(&message, ": ", detail);
+  if (code == CURLE_OPERATION_TIMEDOUT && before_deadline) {
+    return WithReason(absl::UnavailableError(message),
+                      "UPSTREAM_CONNECT_FAILURE");
+  }
   for (const CurlRow& row : kCurlTable) {
     if (row.code == code) {
       return WithReason(absl::Status(row.status, message), row.reason);

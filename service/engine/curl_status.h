@@ -14,10 +14,13 @@ namespace gitlab_gateway::engine {
 
 // The one place that maps a finished curl transfer to a status. Table-driven.
 // `detail` is curl's error buffer (may be empty); `too_large` says the write
-// callback aborted because the response exceeded the byte cap.
+// callback aborted because the response exceeded the byte cap;
+// `before_deadline` says the transfer ended before its deadline, which makes
+// a timeout the connect timeout (the overall one is the deadline): a connect
+// failure, UNAVAILABLE and retryable, instead of DEADLINE_EXCEEDED.
 // Any thread.
 absl::Status CurlResultToStatus(CURLcode code, absl::string_view detail,
-                                bool too_large);
+                                bool too_large, bool before_deadline = false);
 
 }  // namespace gitlab_gateway::engine
 

@@ -358,16 +358,11 @@ void Engine::ReapFinished() {
     curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
     CURLcode code = msg->data.result;
     if (t == nullptr) continue;
-    absl::Status status = CurlResultToStatus(code, t->error, t->too_large);
-    if (code == CURLE_OPERATION_TIMEDOUT && absl::Now() < t->request.deadline) {
-      // The overall timeout never fires before the deadline (ClampMillis
-      // rounds up), so this was the connect timeout: GitLab never saw the
-      // request, and there is time left to try again.
-      status = WithReason(
-          absl::UnavailableError(absl::StrCat(
-              "upstream: connect timed out: ", t->error)),
-          "UPSTREAM_CONNECT_FAILURE");
-    }
+    // The overall timeout never fires before the deadline (ClampMillis
+    // rounds up), so a timeout before it is the connect timeout.
+    absl::Status status =
+        CurlResultToStatus(code, t->error, t->too_large,
+                           /*before_deadline=*/absl::Now() < t->request.deadline);
     if (!status.ok()) {
       if (!t->got_status_line) status = WithNoResponse(std::move(status));
       finished.emplace_back(Detach(t->id), std::move(status));

@@ -48,6 +48,17 @@ TEST(CurlStatusTest, MapsEachRow) {
   }
 }
 
+// Only the connect timeout ends a transfer before its deadline.
+TEST(CurlStatusTest, TimeoutBeforeTheDeadlineIsAConnectFailure) {
+  absl::Status early = CurlResultToStatus(CURLE_OPERATION_TIMEDOUT, "", false,
+                                          /*before_deadline=*/true);
+  EXPECT_EQ(early.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReasonOf(early), "UPSTREAM_CONNECT_FAILURE");
+  absl::Status other = CurlResultToStatus(CURLE_COULDNT_RESOLVE_HOST, "", false,
+                                          /*before_deadline=*/true);
+  EXPECT_EQ(ReasonOf(other), "UPSTREAM_DNS_FAILURE");
+}
+
 TEST(CurlStatusTest, OkIsOkAndDetailIsKept) {
   EXPECT_TRUE(CurlResultToStatus(CURLE_OK, "", false).ok());
   absl::Status status =
