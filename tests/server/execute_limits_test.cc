@@ -1,5 +1,6 @@
 // Execute under time and load limits: stalled upstreams and deadlines,
 // cancelled RPCs, and the engine queue overflowing.
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -85,26 +86,35 @@ TEST(ExecuteLimitsTest, ShortTimeoutIsSentWhenASlotIsFree) {
   request.mutable_timeout()->set_nanos(30'000'000);  // 30 ms
   v1::Response response;
   grpc::Status status = h.Execute(request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(response.text(), R"({"fast":true})");
+  // It was sent (the limiter did not refuse it); on a slow machine the
+  // exchange itself may still outlast 30 ms.
+  EXPECT_EQ(h.fake.request_count(), 1u);
+  EXPECT_THAT(status.error_code(),
+              ::testing::AnyOf(grpc::StatusCode::OK,
+                               grpc::StatusCode::DEADLINE_EXCEEDED))
+      << status.error_message();
+  if (status.ok()) EXPECT_EQ(response.text(), R"({"fast":true})");
 }
 
 // Cancelling a call whose first attempt failed and whose retry is in flight
 // removes the retry's transfer (the one Cancel must find).
 TEST(ExecuteLimitsTest, CancelReachesTheRetriedAttempt) {
+  constexpr int kCalls = 20;
   GatewayHarness h([](server::GatewayConfig& config) {
-    config.upstream.retry.max_attempts = 3;
+    // Attempts enough for any call to outlast every reset below.
+    config.upstream.retry.max_attempts = kCalls + 1;
     config.upstream.retry.base = absl::Microseconds(1);
     config.upstream.retry.cap = absl::Microseconds(1);
     config.upstream.retry_budget_min = 100;  // every call may retry at once
   });
-  constexpr int kCalls = 20;
-  for (int i = 0; i < kCalls; ++i) {
-    h.fake.Enqueue(Reply::Do(Reply::Action::kReset));  // first attempts
-  }
-  for (int i = 0; i < kCalls; ++i) {
-    h.fake.Enqueue(Reply::Do(Reply::Action::kStall));  // the retries
-  }
+  // The first kCalls requests (whichever calls and attempts they are) are
+  // reset, every later one stalls: each call ends up with one stalled
+  // attempt, and the fake sees exactly 2 * kCalls requests.
+  auto served = std::make_shared<std::atomic<int>>(0);
+  h.fake.SetHandler([served](const RecordedRequest&) {
+    return Reply::Do(served->fetch_add(1) < kCalls ? Reply::Action::kReset
+                                                   : Reply::Action::kStall);
+  });
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts(kCalls);
   std::vector<v1::Response> responses(kCalls);
   std::vector<grpc::Status> statuses(kCalls);
@@ -120,7 +130,8 @@ TEST(ExecuteLimitsTest, CancelReachesTheRetriedAttempt) {
                                done.DecrementCount();
                              });
   }
-  ASSERT_TRUE(h.fake.WaitForRequests(2 * kCalls, absl::Seconds(10)));
+  // Not ASSERT: the calls reference this frame until done.Wait() below.
+  EXPECT_TRUE(h.fake.WaitForRequests(2 * kCalls, absl::Seconds(10)));
   for (auto& context : contexts) context->TryCancel();
   done.Wait();
   for (const grpc::Status& status : statuses) {
