@@ -83,8 +83,11 @@ TEST(PageStreamTest, CancelEndsWithCancelledAndMovesKeepState) {
 
 TEST(PageStreamTest, DeadlineBoundsTheWholeStream) {
   testing::FakeGateway fake;
+  // Connected first, so the deadline is spent on the stream, not the connect.
+  ASSERT_TRUE(fake.channel->WaitForConnected(
+      absl::ToChronoTime(absl::Now() + absl::Seconds(10))));
   ClientOptions options;
-  options.default_timeout = absl::Milliseconds(200);
+  options.default_timeout = absl::Seconds(1);
   Client client(fake.channel, options);
   PageStream pages = client.Paginate(Pages("/endless"));
   absl::Time start = absl::Now();

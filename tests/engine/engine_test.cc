@@ -55,8 +55,8 @@ struct Result {
 TEST(EngineTest, GetReturnsStatusHeadersAndBody) {
   FakeGitLab fake;
   fake.Enqueue(Reply::Json(201, R"({"id":1})").WithHeader("X-Total", "1"));
-  auto engine = MakeEngine();
   Result result;
+  auto engine = MakeEngine();
   HttpRequest request = Get(fake, "/api/v4/projects");
   request.header_lines = {"PRIVATE-TOKEN: t"};
   ASSERT_TRUE(engine->Submit(std::move(request), result.Callback()).ok());
@@ -107,8 +107,8 @@ TEST(EngineTest, CapsInFlightAndCompletesEverySubmissionOnce) {
 TEST(EngineTest, CancelInFlightClosesTheConnection) {
   FakeGitLab fake;
   fake.Enqueue(Reply::Do(Reply::Action::kStall));
-  auto engine = MakeEngine();
   Result result;
+  auto engine = MakeEngine();
   auto id = engine->Submit(Get(fake, "/stall"), result.Callback());
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(fake.WaitForRequests(1, absl::Seconds(5)));
@@ -125,8 +125,8 @@ TEST(EngineTest, CancelWhileQueuedNeverReachesUpstream) {
       [](const RecordedRequest&) { return Reply::Do(Reply::Action::kStall); });
   EngineOptions options;
   options.max_in_flight = 1;
-  auto engine = MakeEngine(options);
   Result first, second;
+  auto engine = MakeEngine(options);
   auto first_id = engine->Submit(Get(fake, "/first"), first.Callback());
   ASSERT_TRUE(fake.WaitForRequests(1, absl::Seconds(5)));
   auto second_id = engine->Submit(Get(fake, "/second"), second.Callback());
@@ -145,8 +145,8 @@ TEST(EngineTest, DeadlinePassingInTheQueueFailsWithQueueTimeout) {
       [](const RecordedRequest&) { return Reply::Do(Reply::Action::kStall); });
   EngineOptions options;
   options.max_in_flight = 1;
-  auto engine = MakeEngine(options);
   Result blocker, queued;
+  auto engine = MakeEngine(options);
   auto blocker_id = engine->Submit(Get(fake, "/block"), blocker.Callback());
   ASSERT_TRUE(fake.WaitForRequests(1, absl::Seconds(5)));
   HttpRequest short_lived = Get(fake, "/late");
@@ -166,8 +166,8 @@ TEST(EngineTest, FullQueueRefusesAtOnceAndStillCompletesOnce) {
   EngineOptions options;
   options.max_in_flight = 1;
   options.max_queue = 1;
-  auto engine = MakeEngine(options);
   Result a, b, c;
+  auto engine = MakeEngine(options);
   auto a_id = engine->Submit(Get(fake, "/a"), a.Callback());
   ASSERT_TRUE(fake.WaitForRequests(1, absl::Seconds(5)));
   auto b_id = engine->Submit(Get(fake, "/b"), b.Callback());
@@ -189,8 +189,8 @@ TEST(EngineTest, ShutdownCompletesPendingTransfers) {
       [](const RecordedRequest&) { return Reply::Do(Reply::Action::kStall); });
   EngineOptions options;
   options.max_in_flight = 1;
-  auto engine = MakeEngine(options);
   Result in_flight, queued;
+  auto engine = MakeEngine(options);
   ASSERT_TRUE(engine->Submit(Get(fake, "/a"), in_flight.Callback()).ok());
   ASSERT_TRUE(fake.WaitForRequests(1, absl::Seconds(5)));
   ASSERT_TRUE(engine->Submit(Get(fake, "/b"), queued.Callback()).ok());
@@ -222,8 +222,8 @@ TEST(EngineTest, ConnectTimeoutIsAConnectFailure) {
   absl::SleepFor(absl::Milliseconds(50));
   EngineOptions options;
   options.connect_timeout = absl::Milliseconds(200);
-  auto engine = MakeEngine(options);
   Result result;
+  auto engine = MakeEngine(options);
   HttpRequest request;
   request.url = absl::StrCat("http://127.0.0.1:", ntohs(addr.sin_port), "/x");
   request.deadline = absl::Now() + absl::Seconds(20);
@@ -242,9 +242,9 @@ TEST(EngineTest, ConnectTimeoutIsAConnectFailure) {
 TEST(EngineTest, OnlyTheConfiguredProtocolIsSpoken) {
   FakeGitLab fake;
   EngineOptions options;
+  Result result;  // outlives the engine, which completes into it
   auto engine = Engine::Create(options);  // https only
   ASSERT_TRUE(engine.ok());
-  Result result;
   ASSERT_TRUE((*engine)->Submit(Get(fake, "/x"), result.Callback()).ok());
   ASSERT_TRUE(result.Wait());
   EXPECT_EQ(ReasonOf(result.value.status()), "UPSTREAM_PROTOCOL_REFUSED");

@@ -17,7 +17,9 @@ TEST(SchedulerTest, RunsInTimeOrderWhateverTheInsertionOrder) {
   absl::Mutex mu;
   std::vector<int> order;
   absl::BlockingCounter done(3);
-  absl::Time now = absl::Now();
+  // Far enough ahead that a preempted test thread still inserts all three
+  // before the first is due.
+  absl::Time now = absl::Now() + absl::Milliseconds(500);
   for (auto [delay_ms, tag] : {std::pair{60, 3}, std::pair{20, 1}, std::pair{40, 2}}) {
     scheduler.RunAt(now + absl::Milliseconds(delay_ms),
                     [&, tag = tag](bool stopping) {

@@ -444,7 +444,7 @@ TEST(FakeGitLabTest, ClientCloseDuringDelayIsSeenPromptly) {
   absl::Time client_gone = absl::Now();
   EXPECT_EQ(result.code, CURLE_OPERATION_TIMEDOUT);
   ASSERT_TRUE(fake.WaitForClosedByClient(1, absl::Seconds(5)));
-  EXPECT_LT(absl::Now() - client_gone, absl::Milliseconds(500));
+  EXPECT_LT(absl::Now() - client_gone, absl::Seconds(3));  // not the 30 s
   EXPECT_EQ(fake.in_progress(), 0);
   EXPECT_EQ(fake.open_connections(), 0);
 }
@@ -495,7 +495,7 @@ TEST(FakeGitLabTest, StallUntilTheClientGivesUp) {
   EXPECT_EQ(result.code, CURLE_OPERATION_TIMEDOUT);
   EXPECT_GE(result.elapsed, absl::Milliseconds(200));
   ASSERT_TRUE(fake.WaitForClosedByClient(1, absl::Seconds(5)));
-  EXPECT_LT(absl::Now() - client_gone, absl::Milliseconds(500));
+  EXPECT_LT(absl::Now() - client_gone, absl::Seconds(3));  // not the 30 s
   EXPECT_EQ(fake.in_progress(), 0);
   EXPECT_EQ(fake.max_in_progress(), 1);
 }
@@ -523,8 +523,9 @@ TEST(FakeGitLabTest, ClientTimeoutDuringDripIsSeen) {
   drip.action = Reply::Action::kDrip;
   drip.drip_interval = absl::Milliseconds(20);
   fake.Enqueue(drip);
+  // 1 s: some bytes surely arrive (every 20 ms), the whole 20 s never does.
   Result result = Fetch(fake.base_url() + "/drip",
-                        Options().Timeout(absl::Milliseconds(150)));
+                        Options().Timeout(absl::Seconds(1)));
   EXPECT_EQ(result.code, CURLE_OPERATION_TIMEDOUT);
   EXPECT_FALSE(result.body.empty());
   EXPECT_LT(result.body.size(), 1000u);
@@ -561,7 +562,7 @@ TEST(FakeGitLabTest, DestructorReturnsPromptlyWithBusyConnections) {
   ASSERT_TRUE(idle.connected());
   absl::Time start = absl::Now();
   fake.reset();
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));  // not a hang
   for (std::thread& t : clients) t.join();
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_NE(results[i].code, CURLE_OK) << i;
