@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/synchronization/notification.h"
@@ -172,6 +173,16 @@ TEST(ServerOpsTest, SigtermDrainsInFlightCallsAndExitsZero) {
     status = s;
     done.Notify();
   });
+  // If an assertion below returns early: the child must not outlive the test
+  // (ctest would wait for it) and the async call must end before its locals.
+  absl::Cleanup on_exit = [&] {
+    if (waitpid(pid, nullptr, WNOHANG) == 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    context.TryCancel();
+    done.WaitForNotification();
+  };
   ASSERT_TRUE(fake.WaitForRequests(1, absl::Seconds(5)));
   ASSERT_EQ(kill(pid, SIGTERM), 0);
 
