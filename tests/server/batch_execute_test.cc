@@ -229,9 +229,7 @@ TEST(BatchExecuteTest, CancelMidStreamClosesUpstreamAndStopsWriting) {
   EXPECT_FALSE(stream->Read(&response));
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
   EXPECT_TRUE(h.fake.WaitForClosedByClient(20, absl::Seconds(5)));
-  for (int i = 0; i < 200 && h.server->engine().load().in_flight != 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  h.WaitForNoTransfersInFlight(absl::Seconds(2));
   EXPECT_EQ(h.server->engine().load().in_flight, 0u);
 }
 

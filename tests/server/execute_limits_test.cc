@@ -69,9 +69,7 @@ TEST(ExecuteLimitsTest, CancelledRpcRemovesTheUpstreamTransfer) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
   EXPECT_TRUE(h.fake.WaitForClosedByClient(1, absl::Seconds(5)));
   // Nothing stays in flight in the engine.
-  for (int i = 0; i < 100 && h.server->engine().load().in_flight != 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  h.WaitForNoTransfersInFlight(absl::Seconds(1));
   EXPECT_EQ(h.server->engine().load().in_flight, 0u);
 }
 
@@ -144,9 +142,7 @@ TEST(ExecuteLimitsTest, CancelReachesTheRetriedAttempt) {
   }
   // Every stalled retry is closed by the gateway, none left to its timeout.
   EXPECT_TRUE(h.fake.WaitForClosedByClient(kCalls, absl::Seconds(10)));
-  for (int i = 0; i < 200 && h.server->engine().load().in_flight != 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  h.WaitForNoTransfersInFlight(absl::Seconds(2));
   EXPECT_EQ(h.server->engine().load().in_flight, 0u);
 }
 

@@ -62,6 +62,16 @@ class GatewayHarness {
     return stub->Execute(&context, request, response);
   }
 
+  // Waits up to `timeout` for the engine to hold no transfer in flight (a
+  // cancelled call's transfer leaves curl on the engine thread, a moment
+  // after the caller saw CANCELLED).
+  void WaitForNoTransfersInFlight(absl::Duration timeout) {
+    absl::Time give_up = absl::Now() + timeout;
+    while (server->engine().load().in_flight != 0 && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
+
   // GET http://127.0.0.1:<metrics port>/metrics.
   std::string ScrapeMetrics() {
     std::string body;

@@ -18,6 +18,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "tests/support/fake_gitlab_socket.h"
 
 namespace gitlab_gateway::testing {
 namespace {
@@ -58,17 +59,11 @@ http {
 }
 )";
 
+// A port free when picked (the listener is closed again at once).
 int FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
   int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
+  int fd = fake_socket::ListenOnLoopback(&port);
+  if (fd < 0) return 0;
   close(fd);
   return port;
 }
