@@ -1,5 +1,7 @@
 #include "client/cli/cli_args.h"
 
+#include <type_traits>
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -147,22 +149,16 @@ absl::Status ApplyFlag(
   };
   if (name == "--timeout") return set_duration(&out->timeout);
   if (name == "--deadline") return set_duration(&out->deadline);
-  if (name == "--max-pages") {
-    return with_value([&](const std::string& v) -> absl::Status {
-      absl::StatusOr<int> n = ParseCount<int>(name, v);
+  auto set_count = [&](auto* field) {
+    return with_value([&, field](const std::string& v) -> absl::Status {
+      auto n = ParseCount<std::remove_pointer_t<decltype(field)>>(name, v);
       if (!n.ok()) return n.status();
-      out->max_pages = *n;
+      *field = *n;
       return absl::OkStatus();
     });
-  }
-  if (name == "--max-items") {
-    return with_value([&](const std::string& v) -> absl::Status {
-      absl::StatusOr<int64_t> n = ParseCount<int64_t>(name, v);
-      if (!n.ok()) return n.status();
-      out->max_items = *n;
-      return absl::OkStatus();
-    });
-  }
+  };
+  if (name == "--max-pages") return set_count(&out->max_pages);
+  if (name == "--max-items") return set_count(&out->max_items);
   if (name == "--private-token" || name == "--oauth-token" ||
       name == "--job-token") {
     return with_value([&](const std::string& v) {
