@@ -359,10 +359,12 @@ void Engine::ReapFinished() {
     CURLcode code = msg->data.result;
     if (t == nullptr) continue;
     // The overall timeout never fires before the deadline (ClampMillis
-    // rounds up), so a timeout before it is the connect timeout.
+    // rounds up), so a timeout before it is the connect timeout. The clock is
+    // read for failures only.
+    const bool before_deadline =
+        code != CURLE_OK && absl::Now() < t->request.deadline;
     absl::Status status =
-        CurlResultToStatus(code, t->error, t->too_large,
-                           /*before_deadline=*/absl::Now() < t->request.deadline);
+        CurlResultToStatus(code, t->error, t->too_large, before_deadline);
     if (!status.ok()) {
       if (!t->got_status_line) status = WithNoResponse(std::move(status));
       finished.emplace_back(Detach(t->id), std::move(status));

@@ -85,14 +85,15 @@ void BatchReactor::OnReadDone(bool ok) {
 
 void BatchReactor::OnItemDone(uint64_t index, absl::Time started,
                               CallOutcome outcome) {
-  metrics_->BatchItemDone(outcome.status.error_code(), absl::Now() - started);
+  const absl::Time now = absl::Now();
+  metrics_->BatchItemDone(outcome.status.error_code(), now - started);
   if (!outcome.status.ok()) {
     *outcome.response.mutable_error() = gitlab::ToRpcStatus(outcome.status);
   }
   // Past the stream's deadline nothing more is written: an item that ran
   // into it (the engine never fires before a deadline) ends the stream as
   // gRPC's own deadline would, whichever of the two comes first.
-  bool expired = absl::Now() >= deadline_;
+  bool expired = now >= deadline_;
   std::vector<std::shared_ptr<UpstreamCall>> calls;
   Next next;
   {

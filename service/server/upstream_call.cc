@@ -208,7 +208,7 @@ void UpstreamCall::OnResult(absl::StatusOr<engine::HttpResponse> result) {
         setup_.http.method, setup_.route,
         engine::ReasonOf(result.status()).value_or("UNKNOWN"));
   }
-  if (!cancelled && ScheduleRetry(result, now)) return;
+  if (!cancelled && ScheduleRetry(result, advertised, now)) return;
 
   CallOutcome outcome = Outcome(result, attempts);
   if (result.ok()) {
@@ -219,7 +219,8 @@ void UpstreamCall::OnResult(absl::StatusOr<engine::HttpResponse> result) {
 }
 
 bool UpstreamCall::ScheduleRetry(
-    const absl::StatusOr<engine::HttpResponse>& result, absl::Time now) {
+    const absl::StatusOr<engine::HttpResponse>& result,
+    const v1::RateLimit& advertised, absl::Time now) {
   limits::AttemptResult attempt;
   std::string reason_text;
   if (result.ok()) {
@@ -268,8 +269,7 @@ bool UpstreamCall::ScheduleRetry(
     holds_retry_ = budgeted;
     CallOutcome last = Outcome(result, attempts);
     if (result.ok()) {
-      FillResponse(*result, attempts, gitlab::ParseRateLimit(result->headers),
-                   &last.response);
+      FillResponse(*result, attempts, advertised, &last.response);
     }
     last_ = std::move(last);
   }

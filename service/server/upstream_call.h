@@ -47,8 +47,9 @@ class UpstreamCall : public std::enable_shared_from_this<UpstreamCall> {
   CallOutcome Outcome(const absl::StatusOr<engine::HttpResponse>& result,
                       int attempts);
   // Schedules the next attempt, or returns false when it may not happen.
+  // `advertised` is the answer's already parsed RateLimit-* headers.
   bool ScheduleRetry(const absl::StatusOr<engine::HttpResponse>& result,
-                     absl::Time now);
+                     const v1::RateLimit& advertised, absl::Time now);
   void Finish(CallOutcome outcome);
   // Finishes with the last real error when an attempt was made, else with
   // `fallback`.
