@@ -138,6 +138,11 @@ void ApplyDefaults(const CliArgs& args, v1::Request* request) {
 
 int RunBatch(const CliArgs& args, Io io) {
   Client client = MakeClient(args, /*stream=*/true);
+  // The generator reads `in` on Batch's writer thread while responses are
+  // printed to `out` on this one. std::cin is tied to std::cout: every read
+  // would flush cout from the writer thread, racing this thread's writes
+  // (seen as a response line printed twice).
+  io.in.tie(nullptr);
   std::atomic<int64_t> sent{0};
   int64_t received = 0, failed = 0;
   std::string input_error;  // written by the generator, read after Batch
