@@ -77,4 +77,12 @@ absl::Status CurlResultToStatus(CURLcode code, absl::string_view detail,
   return WithReason(absl::InternalError(message), "UPSTREAM_ERROR");
 }
 
+absl::Status ResponseHeadersTooLarge(size_t max_headers, size_t max_bytes) {
+  return WithReason(
+      absl::UnavailableError(absl::StrCat(
+          "upstream answer has more than ", max_headers, " header lines or ",
+          max_bytes, " header bytes")),
+      "UPSTREAM_PROTOCOL_ERROR");
+}
+
 }  // namespace gitlab_gateway::engine

@@ -22,6 +22,10 @@ namespace gitlab_gateway::engine {
 absl::Status CurlResultToStatus(CURLcode code, absl::string_view detail,
                                 bool too_large, bool before_deadline = false);
 
+// An answer whose header block exceeded the engine's caps: a broken or
+// hostile upstream, UNAVAILABLE (UPSTREAM_PROTOCOL_ERROR). Any thread.
+absl::Status ResponseHeadersTooLarge(size_t max_headers, size_t max_bytes);
+
 }  // namespace gitlab_gateway::engine
 
 #endif  // GITLAB_GATEWAY_SERVICE_ENGINE_CURL_STATUS_H_

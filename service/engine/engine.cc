@@ -26,6 +26,8 @@ struct Engine::Transfer {
   curl_slist* header_list = nullptr;
   HttpResponse response;
   bool too_large = false;
+  bool headers_too_large = false;
+  size_t header_bytes = 0;  // of the current answer's header block
   bool got_status_line = false;
   bool queued = true;  // counted in waiting_ until handed to curl
   absl::Time submitted;
@@ -330,13 +332,30 @@ void Engine::StartTransfer(Transfer* t) {
       curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body ? body->data() : kEmpty);
     }
   }
+  // curl_slist_append walks to the end of the list it is given: append to
+  // the tail so that building the list stays linear.
   curl_slist* list = nullptr;
+  curl_slist* tail = nullptr;
+  auto append = [&](const char* line) {
+    curl_slist* grown = curl_slist_append(tail, line);
+    if (grown == nullptr) return false;
+    if (list == nullptr) list = grown;
+    tail = tail == nullptr ? grown : tail->next;
+    return true;
+  };
+  bool appended = true;
   for (const std::string& line : req.header_lines) {
-    list = curl_slist_append(list, line.c_str());
+    if (!(appended = append(line.c_str()))) break;
   }
   // No 100-continue round trip; no curl default Accept/Content-Type guesses.
-  list = curl_slist_append(list, "Expect:");
+  if (appended) appended = append("Expect:");
   t->header_list = list;
+  if (!appended) {
+    Complete(t->id, WithReason(absl::ResourceExhaustedError(
+                                   "out of memory building request headers"),
+                               "GATEWAY_OUT_OF_MEMORY"));
+    return;
+  }
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
 
   CURLMcode rc = curl_multi_add_handle(multi_, easy);
@@ -364,7 +383,10 @@ void Engine::ReapFinished() {
     const bool before_deadline =
         code != CURLE_OK && absl::Now() < t->request.deadline;
     absl::Status status =
-        CurlResultToStatus(code, t->error, t->too_large, before_deadline);
+        t->headers_too_large
+            ? ResponseHeadersTooLarge(options_.max_response_headers,
+                                      options_.max_response_header_bytes)
+            : CurlResultToStatus(code, t->error, t->too_large, before_deadline);
     if (!status.ok()) {
       if (!t->got_status_line) status = WithNoResponse(std::move(status));
       finished.emplace_back(Detach(t->id), std::move(status));
@@ -512,11 +534,19 @@ size_t Engine::OnHeader(char* data, size_t size, size_t n,
   absl::string_view line(data, bytes);
   if (absl::StartsWith(line, "HTTP/")) {
     t->response.headers.clear();  // a new response (after 1xx)
+    t->header_bytes = 0;
     t->got_status_line = true;
     return bytes;
   }
   size_t colon = line.find(':');
   if (colon == absl::string_view::npos) return bytes;  // blank line
+  const EngineOptions& options = t->engine->options_;
+  t->header_bytes += bytes;
+  if (t->response.headers.size() >= options.max_response_headers ||
+      t->header_bytes > options.max_response_header_bytes) {
+    t->headers_too_large = true;
+    return 0;  // aborts the transfer
+  }
   // GitLab sends about 20 headers; grow once instead of five times.
   if (t->response.headers.empty()) t->response.headers.reserve(24);
   t->response.headers.emplace_back(

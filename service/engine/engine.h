@@ -34,6 +34,11 @@ struct EngineOptions {
   size_t max_queue = 10000;
   // A response body larger than this fails the transfer (RESPONSE_TOO_LARGE).
   size_t max_response_bytes = size_t{64} << 20;
+  // An answer (each 1xx included) with more header lines or bytes than this
+  // fails the transfer (UPSTREAM_PROTOCOL_ERROR): everything downstream of the
+  // engine may then treat the header list as small.
+  size_t max_response_headers = 256;
+  size_t max_response_header_bytes = size_t{256} << 10;
   absl::Duration connect_timeout = absl::Seconds(10);
   // The only protocol curl may speak: "https" or "http".
   std::string protocol = "https";

@@ -123,6 +123,21 @@ FieldViolation Violation(std::string field, std::string description,
                         std::string(reason)};
 }
 
+// Whether `name` is `reserved` to a server: letters compare without case,
+// and '_' equals '-' (Rack, and so GitLab, reads HTTP_PRIVATE_TOKEN from
+// either spelling).
+bool SameFieldName(absl::string_view name, absl::string_view reserved) {
+  if (name.size() != reserved.size()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char a = absl::ascii_tolower(static_cast<unsigned char>(name[i]));
+    char b = absl::ascii_tolower(static_cast<unsigned char>(reserved[i]));
+    if (a == '_') a = '-';
+    if (b == '_') b = '-';
+    if (a != b) return false;
+  }
+  return true;
+}
+
 std::optional<FieldViolation> CheckQuery(const v1::Request& request) {
   if (request.query_size() > kMaxQueryParams) {
     return Violation(
@@ -131,9 +146,17 @@ std::optional<FieldViolation> CheckQuery(const v1::Request& request) {
                      " parameters are allowed, got ", request.query_size()),
         "INVALID_QUERY");
   }
+  size_t bytes = 0;
   for (int i = 0; i < request.query_size(); ++i) {
     const v1::Param& param = request.query(i);
     const std::string prefix = absl::StrCat("query[", i, "]");
+    bytes += param.key().size() + param.value().size();
+    if (bytes > kMaxQueryBytes) {
+      return Violation("query",
+                       absl::StrCat("keys and values may hold at most ",
+                                    kMaxQueryBytes, " bytes in all"),
+                       "INVALID_QUERY");
+    }
     if (param.key().empty()) {
       return Violation(prefix + ".key", "must not be empty", "INVALID_QUERY");
     }
@@ -150,10 +173,25 @@ std::optional<FieldViolation> CheckQuery(const v1::Request& request) {
 }
 
 std::optional<FieldViolation> CheckHeaders(const v1::Request& request) {
+  if (request.headers_size() > kMaxHeaders) {
+    return Violation(
+        "headers",
+        absl::StrCat("at most ", kMaxHeaders, " headers are allowed, got ",
+                     request.headers_size()),
+        "INVALID_HEADER");
+  }
+  size_t bytes = 0;
   for (int i = 0; i < request.headers_size(); ++i) {
     const v1::Header& header = request.headers(i);
     const std::string prefix = absl::StrCat("headers[", i, "]");
     const std::string& name = header.name();
+    bytes += name.size() + header.value().size() + 4;  // ": " and CRLF
+    if (bytes > kMaxHeaderBytes) {
+      return Violation("headers",
+                       absl::StrCat("names and values may hold at most ",
+                                    kMaxHeaderBytes, " bytes in all"),
+                       "INVALID_HEADER");
+    }
     if (name.empty()) {
       return Violation(prefix + ".name", "must not be empty", "INVALID_HEADER");
     }
@@ -166,7 +204,7 @@ std::optional<FieldViolation> CheckHeaders(const v1::Request& request) {
       }
     }
     for (const ReservedHeader& reserved : kReservedHeaders) {
-      if (absl::EqualsIgnoreCase(name, reserved.name)) {
+      if (SameFieldName(name, reserved.name)) {
         return Violation(prefix + ".name",
                          absl::StrCat("\"", reserved.name, "\" ", reserved.why),
                          "INVALID_HEADER");

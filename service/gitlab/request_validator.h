@@ -23,6 +23,13 @@ namespace v1 = ::gitlab::gateway::v1;
 
 inline constexpr size_t kMaxPathBytes = 8 * 1024;
 inline constexpr int kMaxQueryParams = 1000;
+// Every byte of query keys and values, before encoding.
+inline constexpr size_t kMaxQueryBytes = 64 * 1024;
+// GitLab needs a handful of headers; these bound the header list the engine
+// builds (and what a caller can make it copy).
+inline constexpr int kMaxHeaders = 100;
+// Names and values, plus ": " and CRLF per header.
+inline constexpr size_t kMaxHeaderBytes = 64 * 1024;
 inline constexpr size_t kMaxSudoBytes = 255;
 
 // "" -> "GET"; GET, HEAD, POST, PUT, PATCH, DELETE in any case -> uppercase;

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "service/gitlab/response_body.h"
 
 namespace gitlab_gateway::gitlab {
@@ -131,13 +132,31 @@ void AddGitLabError(const UpstreamAnswer& answer, absl::string_view message,
   v1::GitLabError error;
   error.set_status_code(answer.status_code);
   error.set_message(std::string(message));
-  for (const auto& [name, value] : answer.headers) {
-    auto* header = error.add_headers();
-    header->set_name(ToValidUtf8(name));
-    header->set_value(ToValidUtf8(value));
-  }
   status->Add(error);
   google::protobuf::Any* slot = status->last_detail();
+  // Headers are kept in the order received while they fit. Their cost is
+  // summed as they are added (one serialisation in all, whatever the answer
+  // holds); 16 bytes cover the length varints that grow around them.
+  const size_t base = status->TrailerBytes() + 16;
+  const size_t room = base >= kMaxErrorTrailerBytes
+                          ? 0
+                          : (kMaxErrorTrailerBytes - base) / 4 * 3;
+  size_t used = 0;
+  for (const auto& [name, value] : answer.headers) {
+    const size_t raw = name.size() + value.size();
+    if (used + raw > room) break;  // cannot fit, however it is encoded
+    v1::Header header;
+    header.set_name(ToValidUtf8(name));
+    header.set_value(ToValidUtf8(value));
+    const size_t size = header.ByteSizeLong();
+    const size_t cost =
+        1 + google::protobuf::io::CodedOutputStream::VarintSize64(size) + size;
+    if (used + cost > room) break;
+    used += cost;
+    *error.add_headers() = std::move(header);
+  }
+  slot->PackFrom(error);
+  // The estimate is conservative; this only guards it.
   while (status->TrailerBytes() > kMaxErrorTrailerBytes &&
          error.headers_size() > 0) {
     error.mutable_headers()->RemoveLast();
@@ -145,11 +164,11 @@ void AddGitLabError(const UpstreamAnswer& answer, absl::string_view message,
   }
   // Each body byte costs 4/3 in base64; 16 bytes cover the field tag and the
   // length varints that grow around it.
-  const size_t used = status->TrailerBytes() + 16;
-  if (answer.body.empty() || used >= kMaxErrorTrailerBytes) return;
-  const size_t room =
-      std::min((kMaxErrorTrailerBytes - used) / 4 * 3, kMaxErrorBodyBytes);
-  error.set_body(ToValidUtf8(answer.body, room));
+  const size_t with_headers = status->TrailerBytes() + 16;
+  if (answer.body.empty() || with_headers >= kMaxErrorTrailerBytes) return;
+  const size_t body_room = std::min(
+      (kMaxErrorTrailerBytes - with_headers) / 4 * 3, kMaxErrorBodyBytes);
+  error.set_body(ToValidUtf8(answer.body, body_room));
   slot->PackFrom(error);
 }
 

@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "google/rpc/error_details.pb.h"
 #include "service/gitlab/error_body.h"
+#include "service/gitlab/json_scan.h"
 #include "service/gitlab/response_body.h"
 #include "service/gitlab/status_details.h"
 
@@ -228,29 +229,33 @@ grpc::Status GatewayError(grpc::StatusCode code, absl::string_view reason,
 
 grpc::Status MapGraphqlErrors(absl::string_view domain,
                               const UpstreamAnswer& answer) {
-  // Most answers carry no "errors" at all: skip the parse (this runs on the
-  // engine thread, and GraphQL answers can be megabytes).
-  if (answer.body.find("\"errors\"") == absl::string_view::npos) {
+  // Only the top-level "errors" member is parsed, and only up to
+  // kMaxParsedErrorBodyBytes: a huge answer costs one scan, never a parse
+  // into a tree many times its size.
+  std::optional<absl::string_view> text =
+      TopLevelMember(answer.body, "errors");
+  if (!text.has_value() || text->empty() || text->front() != '[') {
     return grpc::Status::OK;
   }
-  google::protobuf::Value root;
-  if (!google::protobuf::util::JsonStringToMessage(
-           std::string(answer.body), &root)
-           .ok() ||
-      root.kind_case() != google::protobuf::Value::kStructValue) {
-    return grpc::Status::OK;
-  }
-  const auto& fields = root.struct_value().fields();
-  auto errors = fields.find("errors");
-  if (errors == fields.end() ||
-      errors->second.kind_case() != google::protobuf::Value::kListValue ||
-      errors->second.list_value().values_size() == 0) {
+  google::protobuf::Value errors;
+  if (text->size() > kMaxParsedErrorBodyBytes) {
+    // Too long to list; still an error, and one GitLab reported.
+    google::protobuf::Value* error = errors.mutable_list_value()->add_values();
+    (*error->mutable_struct_value()->mutable_fields())["message"]
+        .set_string_value(absl::StrCat(
+            "GitLab answered ", text->size(),
+            " bytes of GraphQL errors (more than the gateway parses)"));
+  } else if (!google::protobuf::util::JsonStringToMessage(
+                  google::protobuf::StringPiece(text->data(), text->size()),
+                  &errors)
+                  .ok() ||
+             errors.kind_case() != google::protobuf::Value::kListValue ||
+             errors.list_value().values_size() == 0) {
     return grpc::Status::OK;
   }
   google::rpc::BadRequest bad;
   std::vector<std::string> messages;
-  for (const google::protobuf::Value& error :
-       errors->second.list_value().values()) {
+  for (const google::protobuf::Value& error : errors.list_value().values()) {
     if (bad.field_violations_size() >= 20) break;
     std::string message = "GraphQL error";
     std::string field = "query";

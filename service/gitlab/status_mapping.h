@@ -95,12 +95,12 @@ grpc::Status InvalidArgument(const FieldViolation& violation);
 grpc::Status GatewayError(grpc::StatusCode code, absl::string_view reason,
                           absl::string_view message);
 
-// The google.rpc.Status inside `status` (for Response.error on streams):
-// its error_details when they parse, else just code and message.
 // A GraphQL answer (HTTP 2xx) whose JSON holds a non-empty "errors" array:
 // INVALID_ARGUMENT with one BadRequest violation per error (field "query" plus
 // the error's path), ErrorInfo GRAPHQL_ERROR and GitLabError with the body.
-// OK when there are no errors.
+// OK when there are no errors. Only the top-level "errors" member is parsed,
+// and only when it is at most kMaxParsedErrorBodyBytes (a longer one is
+// reported as one violation giving its size).
 grpc::Status MapGraphqlErrors(absl::string_view domain,
                               const UpstreamAnswer& answer);
 
@@ -109,6 +109,8 @@ grpc::Status MapGraphqlErrors(absl::string_view domain,
 grpc::Status RetryLater(absl::string_view reason, absl::string_view message,
                         absl::Duration delay);
 
+// The google.rpc.Status inside `status` (for Response.error on streams):
+// its error_details when they parse, else just code and message.
 google::rpc::Status ToRpcStatus(const grpc::Status& status);
 
 }  // namespace gitlab_gateway::gitlab

@@ -48,6 +48,12 @@ std::optional<int64_t> Field(bool has, int64_t value) {
 
 constexpr absl::Duration kMinExchangeTime = absl::Milliseconds(50);
 
+bool IsBigAnswer(const absl::StatusOr<engine::HttpResponse>& result) {
+  return result.ok() &&
+         (result->body.size() > UpstreamCall::kInlineAnswerBytes ||
+          result->headers.size() > UpstreamCall::kInlineAnswerHeaders);
+}
+
 double UnitRandom() {
   thread_local absl::BitGen gen;
   return absl::Uniform(gen, 0.0, 1.0);
@@ -136,6 +142,14 @@ void UpstreamCall::Send() {
   auto self = shared_from_this();
   absl::StatusOr<engine::TransferId> id = caller_->engine_->Submit(
       setup_.http, [self](absl::StatusOr<engine::HttpResponse> result) {
+        // On the engine thread: what costs in proportion to the answer's
+        // size (UTF-8 checks, error and GraphQL parsing) goes elsewhere.
+        if (IsBigAnswer(result)) {
+          return self->caller_->work_.Run(
+              [self, result = std::move(result)]() mutable {
+                self->OnResult(std::move(result));
+              });
+        }
         self->OnResult(std::move(result));
       });
   if (!id.ok()) return;  // refused: OnResult already ran with the status

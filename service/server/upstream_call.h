@@ -16,10 +16,16 @@ namespace gitlab_gateway::server {
 // One call's life: wait for the credential's limiter, send, map the answer,
 // and maybe retry (after a 429 pause or a jittered backoff, within the
 // budget and the deadline). Steps run on the engine thread, the scheduler
-// thread or the starting thread, one at a time; Cancel() may come from any
+// thread, the starting thread or (answers bigger than kInlineAnswerBytes or
+// kInlineAnswerHeaders) the caller's WorkPool, one at a time; Cancel() may come from any
 // thread at any moment and ends the call promptly.
 class UpstreamCall : public std::enable_shared_from_this<UpstreamCall> {
  public:
+  // Answers up to these sizes are mapped on the engine thread (bounded work);
+  // bigger ones on the WorkPool.
+  static constexpr size_t kInlineAnswerBytes = 64 * 1024;
+  static constexpr size_t kInlineAnswerHeaders = 64;
+
   struct Setup {
     engine::HttpRequest http;  // the attempt template (deadline set)
     std::string id;

@@ -20,6 +20,7 @@
 #include "service/limits/retry_policy.h"
 #include "service/limits/scheduler.h"
 #include "service/metrics/metrics.h"
+#include "service/server/work_pool.h"
 
 namespace gitlab_gateway::server {
 
@@ -58,10 +59,13 @@ class UpstreamCall;
 //
 // Start may be called from any thread. `done` runs exactly once: on the
 // calling thread when the request is refused at once (bad input, overload),
-// otherwise on the engine's loop thread or the scheduler's thread. It must
-// not block.
+// otherwise on the engine's loop thread, the scheduler's thread or (for
+// answers over kInlineAnswerBytes) a WorkPool thread. It must not block.
 class UpstreamCaller {
  public:
+  // Threads that map answers too big to handle on the engine thread.
+  static constexpr int kWorkThreads = 2;
+
   UpstreamCaller(engine::Engine* engine, metrics::Metrics* metrics,
                  UpstreamOptions options);
   ~UpstreamCaller();
@@ -94,9 +98,12 @@ class UpstreamCaller {
   std::atomic<uint64_t> next_flow_{1};
   limits::RetryBudget budget_;
   limits::CredentialLimiters limiters_;
-  // Declared last: destroyed first, it completes waiting calls while
-  // limiters_ and budget_ still exist.
+  // Destroyed before work_, it completes waiting calls while limiters_ and
+  // budget_ still exist.
   limits::Scheduler scheduler_;
+  // Declared last: destroyed first, it finishes the answers handed to it
+  // while the scheduler (a retry) and everything else still exist.
+  WorkPool work_{kWorkThreads};
 };
 
 // The deadline a call gets: the earliest of the RPC deadline and

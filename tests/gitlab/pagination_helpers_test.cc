@@ -2,6 +2,7 @@
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "service/gitlab/error_body.h"
 #include "service/gitlab/response_body.h"
 #include "service/gitlab/status_mapping.h"
 #include "service/gitlab/url_builder.h"
@@ -74,6 +75,50 @@ TEST(MapGraphqlErrorsTest, OkWithoutErrorsAndDetailedWithThem) {
   ASSERT_EQ(bad.field_violations_size(), 2);
   EXPECT_EQ(bad.field_violations(0).field(), "query");
   EXPECT_EQ(bad.field_violations(1).field(), "query.q.0");
+}
+
+google::rpc::BadRequest BadRequestOf(const grpc::Status& status) {
+  google::rpc::BadRequest bad;
+  const google::rpc::Status rpc = ToRpcStatus(status);
+  for (const auto& any : rpc.details()) {
+    if (any.Is<google::rpc::BadRequest>()) any.UnpackTo(&bad);
+  }
+  return bad;
+}
+
+TEST(MapGraphqlErrorsTest, OnlyTopLevelErrorsCount) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  UpstreamAnswer answer{200, headers, R"({"data":{"errors":[{"message":"no"}]}})",
+                        "application/json", "/api/graphql", absl::Now(), 1};
+  EXPECT_TRUE(MapGraphqlErrors("gitlab.example", answer).ok());
+  // Data GitLab sent in full, errors after it: found without parsing data.
+  std::string body = R"({"data":{"blob":")" + std::string(4 << 20, 'x') +
+                     R"("},"errors":[{"message":"too complex"}]})";
+  answer.body = body;
+  grpc::Status status = MapGraphqlErrors("gitlab.example", answer);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("too complex"));
+}
+
+TEST(MapGraphqlErrorsTest, ErrorsTooLongToParseAreReportedBySize) {
+  std::string errors = "[";
+  while (errors.size() <= kMaxParsedErrorBodyBytes) {
+    errors += R"({"message":"field x is deprecated"},)";
+  }
+  errors.back() = ']';
+  std::string body = R"({"errors":)" + errors + "}";
+  std::vector<std::pair<std::string, std::string>> headers;
+  UpstreamAnswer answer{200, headers, body, "application/json", "/api/graphql",
+                        absl::Now(), 1};
+  grpc::Status status = MapGraphqlErrors("gitlab.example", answer);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              ::testing::HasSubstr(std::to_string(errors.size()) +
+                                   " bytes of GraphQL errors"));
+  google::rpc::BadRequest bad = BadRequestOf(status);
+  ASSERT_EQ(bad.field_violations_size(), 1);
+  EXPECT_EQ(bad.field_violations(0).field(), "query");
+  EXPECT_LE((status.error_details().size() + 2) / 3 * 4, kMaxErrorTrailerBytes);
 }
 
 }  // namespace

@@ -320,6 +320,8 @@ INSTANTIATE_TEST_SUITE_P(Rows, ValidateRequestTest, testing::ValuesIn(std::vecto
     {"QueryTooMany", Params(kMaxQueryParams + 1, "k", "v"), "query", kQ, "at most 1000 parameters"},
     {"QueryEmptyKey", All({Params(3, "k", "v"), Params(1, "", "v")}), "query[3].key", kQ, "must not be empty"},
     {"QueryNulKey", Params(1, std::string("a\0b", 3), "v"), "query[0].key", kQ, "NUL"},
+    {"QueryMaxBytes", Params(16, "k", std::string(kMaxQueryBytes / 16 - 1, 'v')), "", "", ""},
+    {"QueryTooManyBytes", Params(16, "k", std::string(kMaxQueryBytes / 16, 'v')), "query", kQ, "at most 65536 bytes in all"},
     {"QueryNulValue", All({Params(1, "k", "v"), Params(1, "k", std::string("\0", 1))}), "query[1].value", kQ, "NUL"},
     // header names and values
     {"HeaderCustom", Header("X-Request-Source", "billing"), "", "", ""},
@@ -340,7 +342,17 @@ INSTANTIATE_TEST_SUITE_P(Rows, ValidateRequestTest, testing::ValuesIn(std::vecto
     {"HeaderValueNul", Header("X-A", std::string("a\0b", 3)), kValue, kH, "NUL"},
     {"HeaderValueControl", Header("X-A", "a\x01"), kValue, kH, "control characters"},
     {"HeaderSecretWithCrLf", Header("X-Token", kToken + "\r\n"), kValue, kH, "CR, LF"},
-    // reserved header names, any case
+    {"HeadersMax", [](v1::Request& r) { for (int i = 0; i < kMaxHeaders; ++i) Header("X-A", "v")(r); }, "", "", ""},
+    {"HeadersTooMany", [](v1::Request& r) { for (int i = 0; i <= kMaxHeaders; ++i) Header("X-A", "v")(r); }, "headers", kH, "at most 100 headers are allowed, got 101"},
+    {"HeadersMaxBytes", [](v1::Request& r) { for (int i = 0; i < 16; ++i) Header("X-A", std::string(kMaxHeaderBytes / 16 - 7, 'v'))(r); }, "", "", ""},
+    {"HeadersTooManyBytes", [](v1::Request& r) { for (int i = 0; i < 16; ++i) Header("X-A", std::string(kMaxHeaderBytes / 16 - 6, 'v'))(r); }, "headers", kH, "at most 65536 bytes in all"},
+    // reserved header names, any case, '_' for '-' (Rack reads both alike)
+    {"HeaderPrivateTokenUnderscore", Header("PRIVATE_TOKEN", kToken), kName, kH, kCreds},
+    {"HeaderPrivateTokenMixed", Header("Private_Token", kToken), kName, kH, kCreds},
+    {"HeaderJobTokenUnderscore", Header("JOB_TOKEN", kToken), kName, kH, kCreds},
+    {"HeaderContentLengthUnderscore", Header("content_length", "5"), kName, kH, kOwned},
+    {"HeaderTransferEncodingUnderscore", Header("Transfer_Encoding", "chunked"), kName, kH, kHop},
+    {"HeaderUnderscoreOtherwiseFine", Header("X_Request_Source", "billing"), "", "", ""},
     {"HeaderHost", Header("Host", "evil"), kName, kH, kOwned},
     {"HeaderHostLower", Header("host", "evil"), kName, kH, kOwned},
     {"HeaderContentLength", Header("Content-Length", "5"), kName, kH, kOwned},
