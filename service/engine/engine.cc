@@ -97,16 +97,21 @@ absl::Status Engine::Init() {
   return absl::OkStatus();
 }
 
-Engine::~Engine() {
+void Engine::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
   if (loop_.joinable()) {
-    {
-      absl::MutexLock lock(&mu_);
-      stopping_ = true;
-    }
     uint64_t one = 1;
     (void)write(wake_fd_, &one, sizeof(one));
     loop_.join();
   }
+}
+
+Engine::~Engine() {
+  Shutdown();
   for (CURL* easy : idle_handles_) curl_easy_cleanup(easy);
   if (multi_ != nullptr) curl_multi_cleanup(multi_);
   if (wake_fd_ >= 0) close(wake_fd_);

@@ -66,8 +66,11 @@ class Engine {
  public:
   static absl::StatusOr<std::unique_ptr<Engine>> Create(EngineOptions options);
 
-  // Stops the loop; transfers still pending complete with UNAVAILABLE
-  // (GATEWAY_SHUTTING_DOWN) before the destructor returns.
+  // Stops the loop: transfers still pending complete with UNAVAILABLE
+  // (GATEWAY_SHUTTING_DOWN) before it returns, and later submissions are
+  // refused the same way. Idempotent; any thread but the loop's.
+  void Shutdown();
+  // Shutdown(), then frees curl.
   ~Engine();
 
   Engine(const Engine&) = delete;

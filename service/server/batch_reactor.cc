@@ -8,7 +8,7 @@
 #include "absl/time/clock.h"
 #include "service/gitlab/status_mapping.h"
 #include "service/server/gateway_service.h"
-#include "service/server/upstream_call.h"
+#include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
 

@@ -95,9 +95,21 @@ void GatewayServer::Shutdown(absl::Duration grace) {
 }
 
 GatewayServer::~GatewayServer() {
+  // Stated order, each step needing only what is still alive:
+  // 1. no RPC runs any more (every call finished or was cancelled);
   if (server_ != nullptr) Shutdown(absl::ZeroDuration());
-  // Members go in reverse order: exposer, server, service, caller, engine,
-  // trimmer.
+  exposer_.reset();
+  server_.reset();
+  service_.reset();
+  // 2. the engine completes what it still holds (cancelled transfers) into
+  //    the pipeline, which is still whole, and refuses anything later;
+  if (engine_ != nullptr) engine_->Shutdown();
+  // 3. the pipeline drains its work pool and scheduler (a retry now gets the
+  //    engine's refusal at once);
+  caller_.reset();
+  // 4. then the engine's curl state, and what it reported its load to.
+  engine_.reset();
+  trimmer_.reset();
 }
 
 }  // namespace gitlab_gateway::server

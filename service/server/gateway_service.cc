@@ -9,7 +9,7 @@
 #include "service/gitlab/status_mapping.h"
 #include "service/server/batch_reactor.h"
 #include "service/server/paginate_reactor.h"
-#include "service/server/upstream_call.h"
+#include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
 namespace {

@@ -10,7 +10,7 @@
 #include "service/gitlab/status_mapping.h"
 #include "service/gitlab/url_builder.h"
 #include "service/server/gateway_service.h"
-#include "service/server/upstream_call.h"
+#include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
 namespace {

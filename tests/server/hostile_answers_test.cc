@@ -13,7 +13,7 @@
 #include "service/gitlab/request_validator.h"
 #include "service/gitlab/url_builder.h"
 #include "service/metrics/metrics.h"
-#include "service/server/upstream_call.h"
+#include "service/pipeline/attempt_loop.h"
 #include "service/server/upstream_caller.h"
 #include "tests/server/gateway_harness.h"
 
@@ -94,7 +94,7 @@ class MappingThreadTest : public ::testing::Test {
         engine_.get(), &metrics_, std::move(upstream));
     fake_.SetHandler([](const RecordedRequest& r) {
       const size_t size =
-          absl::StrContains(r.path, "big") ? 4 * server::UpstreamCall::kInlineAnswerBytes : 16;
+          absl::StrContains(r.path, "big") ? 4 * pipeline::AttemptLoop::kInlineAnswerBytes : 16;
       const int status = absl::StrContains(r.path, "missing") ? 404 : 200;
       return Reply::Json(status, absl::StrCat("\"", std::string(size, 'a'), "\""));
     });

@@ -1,8 +1,8 @@
-#include "service/server/work_pool.h"
+#include "service/pipeline/work_pool.h"
 
 #include <utility>
 
-namespace gitlab_gateway::server {
+namespace gitlab_gateway::pipeline {
 
 WorkPool::WorkPool(int threads) {
   threads_.reserve(threads);
@@ -38,4 +38,4 @@ void WorkPool::Loop() {
   }
 }
 
-}  // namespace gitlab_gateway::server
+}  // namespace gitlab_gateway::pipeline

@@ -1,5 +1,5 @@
-#ifndef GITLAB_GATEWAY_SERVICE_SERVER_WORK_POOL_H_
-#define GITLAB_GATEWAY_SERVICE_SERVER_WORK_POOL_H_
+#ifndef GITLAB_GATEWAY_SERVICE_PIPELINE_WORK_POOL_H_
+#define GITLAB_GATEWAY_SERVICE_PIPELINE_WORK_POOL_H_
 
 #include <deque>
 #include <thread>
@@ -9,7 +9,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
 
-namespace gitlab_gateway::server {
+namespace gitlab_gateway::pipeline {
 
 // A few threads for work that may cost in proportion to an answer's size
 // (mapping a big error body, checking a big body's UTF-8, scanning GraphQL
@@ -39,6 +39,6 @@ class WorkPool {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace gitlab_gateway::server
+}  // namespace gitlab_gateway::pipeline
 
-#endif  // GITLAB_GATEWAY_SERVICE_SERVER_WORK_POOL_H_
+#endif  // GITLAB_GATEWAY_SERVICE_PIPELINE_WORK_POOL_H_

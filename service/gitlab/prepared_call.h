@@ -1,0 +1,60 @@
+#ifndef GITLAB_GATEWAY_SERVICE_GITLAB_PREPARED_CALL_H_
+#define GITLAB_GATEWAY_SERVICE_GITLAB_PREPARED_CALL_H_
+
+#include <grpcpp/support/status.h>
+
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "gitlab/gateway/v1/gateway.pb.h"
+#include "service/engine/http_types.h"
+#include "service/gitlab/credentials.h"
+#include "service/gitlab/url_builder.h"
+
+namespace gitlab_gateway::gitlab {
+
+// What Prepare needs to know about the gateway's GitLab.
+struct PrepareOptions {
+  BaseUrl base_url;
+  // Used when a request names no credentials; none = unauthenticated.
+  std::optional<Credential> default_credential;
+  // Applied when neither Request.timeout nor the RPC deadline says otherwise.
+  absl::Duration default_timeout = absl::Seconds(30);
+  // Upper bound for Request.timeout.
+  absl::Duration max_timeout = absl::Minutes(10);
+};
+
+// A caller's Request turned, in one pass, into everything the attempt loop
+// needs: the HTTP exchange to send (validated, URL built, credential resolved
+// once, deadline set) and the names it is known by. Plain value.
+struct PreparedCall {
+  engine::HttpRequest http;  // the attempt template
+  std::string id;            // Request.id, echoed in every Response
+  std::string path;          // under the API root, for ResourceInfo on 404
+  std::string route;         // metric label: "/projects/:id/issues/:iid"
+  // Limiter key: a hash of the token, never the token ("anonymous": none).
+  std::string credential_key;
+  std::string credential_class;  // "default" or "caller": metric label
+  bool graphql = false;          // a 200 with "errors" is an error
+};
+
+// The deadline a call gets: the earliest of the RPC deadline and
+// now + (Request.timeout, else default_timeout), with Request.timeout capped
+// at max_timeout. Pure; any thread.
+absl::Time CallDeadline(const v1::Request& request, absl::Time rpc_deadline,
+                        absl::Time now, const PrepareOptions& options);
+
+// Validates `request` and prepares it, or returns the INVALID_ARGUMENT (with
+// BadRequest naming the field) it is refused with. Pure; any thread.
+//
+//   gitlab::PreparedCall call;
+//   grpc::Status refused = gitlab::Prepare(request, options, rpc_deadline,
+//                                          absl::Now(), &call);
+grpc::Status Prepare(const v1::Request& request, const PrepareOptions& options,
+                     absl::Time rpc_deadline, absl::Time now,
+                     PreparedCall* call);
+
+}  // namespace gitlab_gateway::gitlab
+
+#endif  // GITLAB_GATEWAY_SERVICE_GITLAB_PREPARED_CALL_H_
