@@ -48,11 +48,12 @@ void AddHeaderLines(const v1::Request& request,
 
 absl::Time CallDeadline(const v1::Request& request, absl::Time rpc_deadline,
                         absl::Time now, const PrepareOptions& options) {
-  absl::Duration budget = options.default_timeout;
   if (request.has_timeout()) {
-    budget = std::min(ToDuration(request.timeout()), options.max_timeout);
+    return std::min(rpc_deadline, now + std::min(ToDuration(request.timeout()),
+                                                 options.max_timeout));
   }
-  return std::min(rpc_deadline, now + budget);
+  if (rpc_deadline != absl::InfiniteFuture()) return rpc_deadline;
+  return now + options.default_timeout;
 }
 
 grpc::Status Prepare(const v1::Request& request, const PrepareOptions& options,

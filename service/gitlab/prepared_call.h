@@ -39,9 +39,9 @@ struct PreparedCall {
   bool graphql = false;          // a 200 with "errors" is an error
 };
 
-// The deadline a call gets: the earliest of the RPC deadline and
-// now + (Request.timeout, else default_timeout), with Request.timeout capped
-// at max_timeout. Pure; any thread.
+// The deadline a call gets: with Request.timeout (capped at max_timeout),
+// the earlier of now + it and the RPC deadline; else the RPC deadline; else
+// (no deadline at all) now + default_timeout. Pure; any thread.
 absl::Time CallDeadline(const v1::Request& request, absl::Time rpc_deadline,
                         absl::Time now, const PrepareOptions& options);
 
