@@ -43,16 +43,16 @@ absl::StatusOr<std::string> NormalizeMethod(absl::string_view method);
 // %5C all count as separators (GitLab decodes %2F inside ids).
 std::optional<std::string> PathProblem(absl::string_view path);
 
+// The HTTP method a request will use: NormalizeMethod(method), except that
+// API_GRAPHQL means POST (empty method) and refuses any other.
+absl::StatusOr<std::string> RequestMethod(const v1::Request& request);
+
 // The first problem of `request`, or nullopt when it may be sent. Checks, in
 // order: method, api, path, query, headers, body, credentials, sudo, timeout.
 // `field` is the proto path ("query[3].key", "credentials.private_token");
 // `reason` one of INVALID_METHOD, INVALID_API, INVALID_PATH, INVALID_QUERY,
 // INVALID_HEADER, INVALID_BODY, INVALID_CREDENTIALS, INVALID_SUDO,
 // INVALID_TIMEOUT.
-// The HTTP method a request will use: NormalizeMethod(method), except that
-// API_GRAPHQL means POST (empty method) and refuses any other.
-absl::StatusOr<std::string> RequestMethod(const v1::Request& request);
-
 std::optional<FieldViolation> ValidateRequest(const v1::Request& request);
 
 }  // namespace gitlab_gateway::gitlab
