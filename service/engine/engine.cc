@@ -27,6 +27,9 @@ struct Engine::Transfer {
   HttpResponse response;
   bool too_large = false;
   bool got_status_line = false;
+  // The connection was ready and the request went out on it (pre-request
+  // callback): from here on a failure is not a connect failure.
+  bool request_sent = false;
   bool queued = true;  // counted in waiting_ until handed to curl
   absl::Time submitted;
   absl::Time started;
@@ -42,8 +45,7 @@ absl::Status Unavailable(absl::string_view message, absl::string_view reason) {
   return WithReason(absl::UnavailableError(message), reason);
 }
 
-// Rounded up: a transfer never times out before its deadline, so callers
-// can tell "ran into the deadline" from "failed just before it".
+// Rounded up: a transfer never times out before its deadline.
 long ClampMillis(absl::Duration d) {
   int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1)));
   return static_cast<long>(std::clamp<int64_t>(ms, 1, int64_t{1} << 30));
@@ -298,6 +300,8 @@ void Engine::StartTransfer(Transfer* t) {
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error);
+  curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &Engine::OnPrereq);
+  curl_easy_setopt(easy, CURLOPT_PREREQDATA, t);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Engine::OnWrite);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Engine::OnHeader);
@@ -358,13 +362,14 @@ void Engine::ReapFinished() {
     curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
     CURLcode code = msg->data.result;
     if (t == nullptr) continue;
-    // The overall timeout never fires before the deadline (ClampMillis
-    // rounds up), so a timeout before it is the connect timeout. The clock is
-    // read for failures only.
-    const bool before_deadline =
-        code != CURLE_OK && absl::Now() < t->request.deadline;
-    absl::Status status =
-        CurlResultToStatus(code, t->error, t->too_large, before_deadline);
+    // Decided from what happened, not from the clock: curl's timer and ours
+    // disagree by a millisecond now and then.
+    TransferFacts facts;
+    facts.too_large = t->too_large;
+    facts.request_sent = t->request_sent;
+    facts.connect_timeout_first =
+        options_.connect_timeout < t->request.deadline - t->started;
+    absl::Status status = CurlResultToStatus(code, t->error, facts);
     if (!status.ok()) {
       if (!t->got_status_line) status = WithNoResponse(std::move(status));
       finished.emplace_back(Detach(t->id), std::move(status));
@@ -523,6 +528,13 @@ size_t Engine::OnHeader(char* data, size_t size, size_t n,
       std::string(absl::StripAsciiWhitespace(line.substr(0, colon))),
       std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))));
   return bytes;
+}
+
+// Runs once the connection is ready, before the request is sent.
+int Engine::OnPrereq(void* clientp, char* primary_ip, char* local_ip,
+                     int primary_port, int local_port) noexcept {
+  static_cast<Transfer*>(clientp)->request_sent = true;
+  return CURL_PREREQFUNC_OK;
 }
 
 }  // namespace gitlab_gateway::engine

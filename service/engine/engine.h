@@ -106,6 +106,8 @@ class Engine {
   static size_t OnWrite(char* data, size_t size, size_t n, void* userp) noexcept;
   static size_t OnHeader(char* data, size_t size, size_t n,
                          void* userp) noexcept;
+  static int OnPrereq(void* clientp, char* primary_ip, char* local_ip,
+                      int primary_port, int local_port) noexcept;
 
   const EngineOptions options_;
   int epoll_fd_ = -1;
