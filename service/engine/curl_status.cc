@@ -62,6 +62,11 @@ constexpr CurlRow kCurlTable[] = {
 constexpr CurlRow kBeforeRequestTable[] = {
     {CURLE_OPERATION_TIMEDOUT, absl::StatusCode::kUnavailable,
      "UPSTREAM_CONNECT_FAILURE"},
+    // Every connection curl tried was refused as unclean before sending
+    // (ConnectionGuard) until curl gave up: no usable connection, nothing
+    // sent.
+    {CURLE_SEND_ERROR, absl::StatusCode::kUnavailable,
+     "UPSTREAM_CONNECT_FAILURE"},
     {CURLE_UNSUPPORTED_PROTOCOL, absl::StatusCode::kFailedPrecondition,
      "UPSTREAM_PROTOCOL_REFUSED"},
 };

@@ -36,7 +36,8 @@ struct TransferFacts {
 // out first. CURLE_UNSUPPORTED_PROTOCOL is the gateway refusing a scheme
 // (UPSTREAM_PROTOCOL_REFUSED) before the request went out, and a broken
 // answer (UPSTREAM_PROTOCOL_ERROR: "Received HTTP/0.9", a bad status line)
-// after.
+// after. A send error before it is every reused connection refused as
+// unclean (ConnectionGuard): a connect failure, nothing sent.
 absl::Status CurlResultToStatus(CURLcode code, absl::string_view detail,
                                 const TransferFacts& facts);
 

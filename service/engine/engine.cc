@@ -300,6 +300,7 @@ void Engine::StartTransfer(Transfer* t) {
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error);
+  guard_.Attach(easy);
   curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &Engine::OnPrereq);
   curl_easy_setopt(easy, CURLOPT_PREREQDATA, t);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Engine::OnWrite);
@@ -530,10 +531,21 @@ size_t Engine::OnHeader(char* data, size_t size, size_t n,
   return bytes;
 }
 
-// Runs once the connection is ready, before the request is sent.
+// Runs once the connection is ready, before the request is sent (again after
+// curl retries on a fresh connection).
 int Engine::OnPrereq(void* clientp, char* primary_ip, char* local_ip,
                      int primary_port, int local_port) noexcept {
-  static_cast<Transfer*>(clientp)->request_sent = true;
+  auto* t = static_cast<Transfer*>(clientp);
+  Engine* self = t->engine;
+  if (self->guard_.RefuseUnclean(t->easy, primary_ip, local_ip, primary_port,
+                                 local_port)) {
+    // The send fails and curl retries on a fresh connection: not sent yet.
+    if (self->options_.on_unclean_connection) {
+      self->options_.on_unclean_connection();
+    }
+    return CURL_PREREQFUNC_OK;
+  }
+  t->request_sent = true;
   return CURL_PREREQFUNC_OK;
 }
 

@@ -86,6 +86,10 @@ TEST(CurlStatusTest, MapsEachCodeByWhetherTheRequestWentOut) {
        "UPSTREAM_PROTOCOL_REFUSED"},
       {"answer that is not HTTP", CURLE_UNSUPPORTED_PROTOCOL, true, true,
        absl::StatusCode::kUnavailable, "UPSTREAM_PROTOCOL_ERROR"},
+      {"every connection refused before sending", CURLE_SEND_ERROR, false, true,
+       absl::StatusCode::kUnavailable, "UPSTREAM_CONNECT_FAILURE"},
+      {"send failed after the request started", CURLE_SEND_ERROR, true, true,
+       absl::StatusCode::kUnavailable, "UPSTREAM_CONNECTION_FAILURE"},
       // Codes without a second meaning map the same in both phases.
       {"connect refused", CURLE_COULDNT_CONNECT, false, true,
        absl::StatusCode::kUnavailable, "UPSTREAM_CONNECT_FAILURE"},

@@ -1,10 +1,13 @@
 // The engine against an upstream that breaks HTTP: endless 1xx heads until
-// the deadline, garbage or a malformed status line instead of a response.
-// Each caller must get the documented code.
+// the deadline, garbage or a malformed status line instead of a response, and
+// an unrequested extra response that would desynchronise a keep-alive
+// connection. Each caller must get the documented code, or its own answer.
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -147,6 +150,185 @@ TEST(MisbehavingUpstreamTest, ASchemeTheGatewayRefusesIsNotAProtocolError) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ReasonOf(result.value.status()), "UPSTREAM_PROTOCOL_REFUSED");
   EXPECT_EQ(fake.request_count(), 0u);
+}
+
+// Each answer names the credential it was for.
+Reply AnswerFor(const RecordedRequest& request) {
+  std::string token = request.Header("PRIVATE-TOKEN").value_or("-");
+  return Reply::Json(200, absl::StrCat(R"({"for":")", token, R"("})"));
+}
+
+constexpr char kUnrequested[] =
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    "Content-Length: 17\r\n\r\n{\"for\":\"mallory\"}";
+
+HttpRequest Call(const FakeGitLab& fake, absl::string_view method,
+                 absl::string_view token) {
+  HttpRequest request;
+  request.method = std::string(method);
+  request.url = absl::StrCat(fake.base_url(), "/api/v4/user");
+  request.header_lines = {absl::StrCat("PRIVATE-TOKEN: ", token)};
+  request.deadline = absl::Now() + absl::Seconds(10);
+  return request;
+}
+
+// Runs one call to completion and returns its body (or its error).
+std::string BodyOf(Engine& engine, HttpRequest request) {
+  Result result;
+  EXPECT_TRUE(engine.Submit(std::move(request), result.Callback()).ok());
+  EXPECT_TRUE(result.Wait());
+  if (!result.value.ok()) return result.value.status().ToString();
+  return result.value->body;
+}
+
+// An upstream writes a second, unrequested response after alice's answer on
+// her keep-alive connection. The next caller on that connection would read
+// it as its own answer, and every later caller the previous one's. The
+// engine must notice the unread bytes before sending and use another
+// connection: each caller gets exactly its own answer.
+TEST(MisbehavingUpstreamTest, AnUnrequestedResponseNeverReachesTheNextCaller) {
+  FakeGitLab fake;
+  fake.SetHandler([](const RecordedRequest& request) {
+    Reply reply = AnswerFor(request);
+    if (request.Header("PRIVATE-TOKEN") == "alice") {
+      reply.unsolicited = kUnrequested;
+    }
+    return reply;
+  });
+  EngineOptions options;
+  options.max_in_flight = 1;  // one connection, reused while it is clean
+  std::atomic<int> unclean{0};
+  options.on_unclean_connection = [&unclean] { ++unclean; };
+  auto engine = MakeEngine(options);
+  EXPECT_EQ(BodyOf(*engine, Call(fake, "GET", "alice")), R"({"for":"alice"})");
+  ASSERT_TRUE(fake.WaitForUnsolicitedSent(1, absl::Seconds(10)));
+  EXPECT_EQ(BodyOf(*engine, Call(fake, "POST", "bob")), R"({"for":"bob"})");
+  EXPECT_EQ(BodyOf(*engine, Call(fake, "GET", "carol")), R"({"for":"carol"})");
+  EXPECT_EQ(BodyOf(*engine, Call(fake, "GET", "dave")), R"({"for":"dave"})");
+  // Nothing was sent on the poisoned connection: no request twice.
+  std::vector<RecordedRequest> requests = fake.requests();
+  ASSERT_EQ(requests.size(), 4u);
+  EXPECT_EQ(requests[0].connection_id, 1);
+  EXPECT_EQ(requests[1].connection_id, 2);
+  EXPECT_EQ(requests[2].connection_id, 2);  // a clean connection is reused
+  EXPECT_EQ(requests[3].connection_id, 2);
+  EXPECT_EQ(fake.connections_accepted(), 2);
+  EXPECT_EQ(unclean.load(), 1);
+}
+
+// Every answer is followed by an unrequested one, so every reuse is refused:
+// more refusals in a row than curl's own retry limit for a dead connection
+// (5) never fail a call, since each call meets at most one poisoned
+// connection.
+TEST(MisbehavingUpstreamTest, EveryPoisonedConnectionIsRefused) {
+  FakeGitLab fake;
+  fake.SetHandler([](const RecordedRequest& request) {
+    Reply reply = AnswerFor(request);
+    reply.unsolicited = kUnrequested;
+    reply.unsolicited_delay = absl::Milliseconds(1);
+    return reply;
+  });
+  EngineOptions options;
+  options.max_in_flight = 1;
+  std::atomic<int> unclean{0};
+  options.on_unclean_connection = [&unclean] { ++unclean; };
+  auto engine = MakeEngine(options);
+  constexpr int kCalls = 8;
+  for (int i = 0; i < kCalls; ++i) {
+    std::string token = absl::StrCat("caller", i);
+    EXPECT_EQ(BodyOf(*engine, Call(fake, i % 2 ? "POST" : "GET", token)),
+              absl::StrCat(R"({"for":")", token, R"("})"));
+    ASSERT_TRUE(fake.WaitForUnsolicitedSent(i + 1, absl::Seconds(10)));
+  }
+  EXPECT_EQ(fake.request_count(), static_cast<size_t>(kCalls));
+  EXPECT_EQ(fake.connections_accepted(), kCalls);
+  EXPECT_EQ(unclean.load(), kCalls - 1);
+}
+
+// Three poisoned connections wait in the cache; the next call is refused on
+// each in turn (curl re-runs the check on every connection it picks) and goes
+// out on a fresh one.
+TEST(MisbehavingUpstreamTest, SeveralPoisonedConnectionsAreAllSkipped) {
+  FakeGitLab fake;
+  fake.SetHandler([](const RecordedRequest& request) {
+    Reply reply = AnswerFor(request);
+    if (request.Header("PRIVATE-TOKEN") != "bob") {
+      reply.unsolicited = kUnrequested;
+      // Held so that the three calls need three connections.
+      reply.delay = absl::Milliseconds(100);
+    }
+    return reply;
+  });
+  EngineOptions options;
+  options.max_in_flight = 3;
+  std::atomic<int> unclean{0};
+  options.on_unclean_connection = [&unclean] { ++unclean; };
+  auto engine = MakeEngine(options);
+  std::vector<Result> first(3);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(engine
+                    ->Submit(Call(fake, "GET", absl::StrCat("p", i)),
+                             first[i].Callback())
+                    .ok());
+  }
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(first[i].Wait());
+    ASSERT_TRUE(first[i].value.ok()) << first[i].value.status();
+    EXPECT_EQ(first[i].value->body, absl::StrCat(R"({"for":"p)", i, R"("})"));
+  }
+  ASSERT_EQ(fake.connections_accepted(), 3);
+  ASSERT_TRUE(fake.WaitForUnsolicitedSent(3, absl::Seconds(10)));
+  EXPECT_EQ(BodyOf(*engine, Call(fake, "POST", "bob")), R"({"for":"bob"})");
+  EXPECT_EQ(unclean.load(), 3);
+  EXPECT_EQ(fake.connections_accepted(), 4);
+  EXPECT_EQ(fake.request_count(), 4u);
+}
+
+// More poisoned connections than curl retries on (5) for one call: that call
+// fails as a connect failure (nothing was sent, safe to retry for any method),
+// never with another caller's answer; the next call goes through.
+TEST(MisbehavingUpstreamTest,
+     MorePoisonedConnectionsThanCurlRetriesFailCleanly) {
+  FakeGitLab fake;
+  fake.SetHandler([](const RecordedRequest& request) {
+    Reply reply = AnswerFor(request);
+    if (absl::StartsWith(request.Header("PRIVATE-TOKEN").value_or(""), "p")) {
+      reply.unsolicited = kUnrequested;
+      reply.delay = absl::Milliseconds(100);  // one connection per call
+    }
+    return reply;
+  });
+  constexpr int kPoisoned = 7;
+  EngineOptions options;
+  options.max_in_flight = kPoisoned;
+  std::atomic<int> unclean{0};
+  options.on_unclean_connection = [&unclean] { ++unclean; };
+  auto engine = MakeEngine(options);
+  std::vector<Result> first(kPoisoned);
+  for (int i = 0; i < kPoisoned; ++i) {
+    ASSERT_TRUE(engine
+                    ->Submit(Call(fake, "GET", absl::StrCat("p", i)),
+                             first[i].Callback())
+                    .ok());
+  }
+  for (Result& result : first) ASSERT_TRUE(result.Wait());
+  ASSERT_EQ(fake.connections_accepted(), kPoisoned);
+  ASSERT_TRUE(fake.WaitForUnsolicitedSent(kPoisoned, absl::Seconds(10)));
+  Result bob;
+  ASSERT_TRUE(engine->Submit(Call(fake, "POST", "bob"), bob.Callback()).ok());
+  ASSERT_TRUE(bob.Wait());
+  ASSERT_FALSE(bob.value.ok()) << bob.value->body;
+  EXPECT_EQ(bob.value.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReasonOf(bob.value.status()), "UPSTREAM_CONNECT_FAILURE")
+      << bob.value.status();
+  EXPECT_FALSE(ResponseStarted(bob.value.status()));
+  EXPECT_EQ(unclean.load(), 6);  // the first connection and 5 retries
+  EXPECT_EQ(fake.request_count(), static_cast<size_t>(kPoisoned));
+  EXPECT_EQ(BodyOf(*engine, Call(fake, "POST", "carol")), R"({"for":"carol"})");
+  // When curl gives up it keeps the last refused connection (shut down, bytes
+  // unread); it is refused again when picked, then closed.
+  EXPECT_GE(unclean.load(), kPoisoned);
+  EXPECT_EQ(fake.request_count(), static_cast<size_t>(kPoisoned + 1));
 }
 
 }  // namespace

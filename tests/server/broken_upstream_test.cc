@@ -1,15 +1,20 @@
 // What a caller sees, end to end, when the upstream breaks HTTP: garbage or a
 // malformed status line (UPSTREAM_PROTOCOL_ERROR, never retried: the request
 // was sent), endless 1xx heads until the deadline (UPSTREAM_TIMEOUT, not a
-// connect failure that would invite a duplicate POST).
+// connect failure that would invite a duplicate POST), and an unrequested
+// response on a keep-alive connection (each caller still gets its own answer).
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "tests/server/gateway_harness.h"
 
 namespace gitlab_gateway::testing {
 namespace {
+
+using ::testing::HasSubstr;
 
 // Retries on, so that a wrong retry decision would show as a second request.
 void RetryFast(server::GatewayConfig& config) {
@@ -77,6 +82,41 @@ TEST(BrokenUpstreamTest,
   EXPECT_EQ(OnlyDetail<google::rpc::ErrorInfo>(status).reason(),
             "UPSTREAM_TIMEOUT");
   EXPECT_EQ(h.fake.request_count(), 1u);
+}
+
+// alice's answer is followed by an unrequested response on her keep-alive
+// connection; bob and carol, with their own tokens, must get their own
+// answers, and the refused connection shows in the metrics.
+TEST(BrokenUpstreamTest, AnUnrequestedResponseNeverReachesAnotherCaller) {
+  GatewayHarness h([](server::GatewayConfig& config) {
+    config.metrics_address = "127.0.0.1:0";
+  });
+  h.fake.SetHandler([](const RecordedRequest& request) {
+    std::string token = request.Header("PRIVATE-TOKEN").value_or("-");
+    Reply reply = Reply::Json(200, absl::StrCat(R"({"for":")", token, R"("})"));
+    if (token == "alice") {
+      reply.unsolicited =
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+          "Content-Length: 17\r\n\r\n{\"for\":\"mallory\"}";
+    }
+    return reply;
+  });
+  auto call = [&h](const std::string& token) {
+    v1::Request request;
+    request.set_path("/user");
+    request.mutable_credentials()->set_private_token(token);
+    v1::Response response;
+    grpc::Status status = h.Execute(request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.text();
+  };
+  EXPECT_EQ(call("alice"), R"({"for":"alice"})");
+  ASSERT_TRUE(h.fake.WaitForUnsolicitedSent(1, absl::Seconds(10)));
+  EXPECT_EQ(call("bob"), R"({"for":"bob"})");
+  EXPECT_EQ(call("carol"), R"({"for":"carol"})");
+  EXPECT_EQ(h.fake.request_count(), 3u);
+  EXPECT_THAT(h.ScrapeMetrics(),
+              HasSubstr("gitlab_gateway_upstream_unclean_connections_total 1"));
 }
 
 }  // namespace
