@@ -1,6 +1,7 @@
 #include "service/engine/curl_status.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 
 namespace gitlab_gateway::engine {
 namespace {
@@ -40,49 +41,72 @@ constexpr CurlRow kCurlTable[] = {
      "UPSTREAM_CONNECTION_FAILURE"},
     {CURLE_PARTIAL_FILE, absl::StatusCode::kUnavailable,
      "UPSTREAM_CONNECTION_FAILURE"},
-    {CURLE_HTTP2, absl::StatusCode::kUnavailable, "UPSTREAM_CONNECTION_FAILURE"},
+    {CURLE_HTTP2, absl::StatusCode::kUnavailable,
+     "UPSTREAM_CONNECTION_FAILURE"},
     {CURLE_HTTP2_STREAM, absl::StatusCode::kUnavailable,
      "UPSTREAM_CONNECTION_FAILURE"},
     {CURLE_WEIRD_SERVER_REPLY, absl::StatusCode::kUnavailable,
      "UPSTREAM_PROTOCOL_ERROR"},
-    {CURLE_UNSUPPORTED_PROTOCOL, absl::StatusCode::kFailedPrecondition,
-     "UPSTREAM_PROTOCOL_REFUSED"},
+    // After the request went out: "Received HTTP/0.9 when not allowed",
+    // "Unsupported HTTP version in response". See kBeforeRequestTable.
+    {CURLE_UNSUPPORTED_PROTOCOL, absl::StatusCode::kUnavailable,
+     "UPSTREAM_PROTOCOL_ERROR"},
     {CURLE_URL_MALFORMAT, absl::StatusCode::kInvalidArgument, "INVALID_URL"},
     {CURLE_OUT_OF_MEMORY, absl::StatusCode::kResourceExhausted,
      "GATEWAY_OUT_OF_MEMORY"},
     {CURLE_ABORTED_BY_CALLBACK, absl::StatusCode::kCancelled, "CANCELLED"},
 };
 
+// Codes that mean something else when no request went out. The timeout row
+// applies only when the connect timeout ends before the deadline.
+constexpr CurlRow kBeforeRequestTable[] = {
+    {CURLE_OPERATION_TIMEDOUT, absl::StatusCode::kUnavailable,
+     "UPSTREAM_CONNECT_FAILURE"},
+    // Every connection curl tried was refused as unclean before sending
+    // (ConnectionGuard) until curl gave up: no usable connection, nothing
+    // sent.
+    {CURLE_SEND_ERROR, absl::StatusCode::kUnavailable,
+     "UPSTREAM_CONNECT_FAILURE"},
+    {CURLE_UNSUPPORTED_PROTOCOL, absl::StatusCode::kFailedPrecondition,
+     "UPSTREAM_PROTOCOL_REFUSED"},
+};
+
+const CurlRow* FindRow(absl::Span<const CurlRow> table, CURLcode code) {
+  for (const CurlRow& row : table) {
+    if (row.code == code) return &row;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 absl::Status CurlResultToStatus(CURLcode code, absl::string_view detail,
-                                bool too_large, bool before_deadline) {
+                                const TransferFacts& facts) {
   if (code == CURLE_OK) return absl::OkStatus();
-  if (too_large && code == CURLE_WRITE_ERROR) {
+  if (facts.headers_too_large && code == CURLE_WRITE_ERROR) {
+    return WithReason(
+        absl::UnavailableError(absl::StrCat(
+            "upstream answer has more than ", facts.max_headers,
+            " header lines or ", facts.max_header_bytes, " header bytes")),
+        "UPSTREAM_PROTOCOL_ERROR");
+  }
+  if (facts.too_large && code == CURLE_WRITE_ERROR) {
     return WithReason(absl::ResourceExhaustedError(
                           "upstream: response exceeds the response byte cap"),
                       "RESPONSE_TOO_LARGE");
   }
   std::string message = absl::StrCat("upstream: ", curl_easy_strerror(code));
   if (!detail.empty()) absl::StrAppend(&message, ": ", detail);
-  if (code == CURLE_OPERATION_TIMEDOUT && before_deadline) {
-    return WithReason(absl::UnavailableError(message),
-                      "UPSTREAM_CONNECT_FAILURE");
+  const CurlRow* row = nullptr;
+  if (!facts.request_sent &&
+      (code != CURLE_OPERATION_TIMEDOUT || facts.connect_timeout_first)) {
+    row = FindRow(kBeforeRequestTable, code);
   }
-  for (const CurlRow& row : kCurlTable) {
-    if (row.code == code) {
-      return WithReason(absl::Status(row.status, message), row.reason);
-    }
+  if (row == nullptr) row = FindRow(kCurlTable, code);
+  if (row != nullptr) {
+    return WithReason(absl::Status(row->status, message), row->reason);
   }
   return WithReason(absl::InternalError(message), "UPSTREAM_ERROR");
-}
-
-absl::Status ResponseHeadersTooLarge(size_t max_headers, size_t max_bytes) {
-  return WithReason(
-      absl::UnavailableError(absl::StrCat(
-          "upstream answer has more than ", max_headers, " header lines or ",
-          max_bytes, " header bytes")),
-      "UPSTREAM_PROTOCOL_ERROR");
 }
 
 }  // namespace gitlab_gateway::engine

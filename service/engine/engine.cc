@@ -29,6 +29,9 @@ struct Engine::Transfer {
   bool headers_too_large = false;
   size_t header_bytes = 0;  // of the current answer's header block
   bool got_status_line = false;
+  // The connection was ready and the request went out on it (pre-request
+  // callback): from here on a failure is not a connect failure.
+  bool request_sent = false;
   bool queued = true;  // counted in waiting_ until handed to curl
   absl::Time submitted;
   absl::Time started;
@@ -44,8 +47,7 @@ absl::Status Unavailable(absl::string_view message, absl::string_view reason) {
   return WithReason(absl::UnavailableError(message), reason);
 }
 
-// Rounded up: a transfer never times out before its deadline, so callers
-// can tell "ran into the deadline" from "failed just before it".
+// Rounded up: a transfer never times out before its deadline.
 long ClampMillis(absl::Duration d) {
   int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1)));
   return static_cast<long>(std::clamp<int64_t>(ms, 1, int64_t{1} << 30));
@@ -305,6 +307,9 @@ void Engine::StartTransfer(Transfer* t) {
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error);
+  guard_.Attach(easy);
+  curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &Engine::OnPrereq);
+  curl_easy_setopt(easy, CURLOPT_PREREQDATA, t);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Engine::OnWrite);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Engine::OnHeader);
@@ -382,16 +387,17 @@ void Engine::ReapFinished() {
     curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
     CURLcode code = msg->data.result;
     if (t == nullptr) continue;
-    // The overall timeout never fires before the deadline (ClampMillis
-    // rounds up), so a timeout before it is the connect timeout. The clock is
-    // read for failures only.
-    const bool before_deadline =
-        code != CURLE_OK && absl::Now() < t->request.deadline;
-    absl::Status status =
-        t->headers_too_large
-            ? ResponseHeadersTooLarge(options_.max_response_headers,
-                                      options_.max_response_header_bytes)
-            : CurlResultToStatus(code, t->error, t->too_large, before_deadline);
+    // Decided from what happened, not from the clock: curl's timer and ours
+    // disagree by a millisecond now and then.
+    TransferFacts facts;
+    facts.too_large = t->too_large;
+    facts.headers_too_large = t->headers_too_large;
+    facts.max_headers = options_.max_response_headers;
+    facts.max_header_bytes = options_.max_response_header_bytes;
+    facts.request_sent = t->request_sent;
+    facts.connect_timeout_first =
+        options_.connect_timeout < t->request.deadline - t->started;
+    absl::Status status = CurlResultToStatus(code, t->error, facts);
     if (!status.ok()) {
       if (!t->got_status_line) status = WithNoResponse(std::move(status));
       finished.emplace_back(Detach(t->id), std::move(status));
@@ -558,6 +564,24 @@ size_t Engine::OnHeader(char* data, size_t size, size_t n,
       std::string(absl::StripAsciiWhitespace(line.substr(0, colon))),
       std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))));
   return bytes;
+}
+
+// Runs once the connection is ready, before the request is sent (again after
+// curl retries on a fresh connection).
+int Engine::OnPrereq(void* clientp, char* primary_ip, char* local_ip,
+                     int primary_port, int local_port) noexcept {
+  auto* t = static_cast<Transfer*>(clientp);
+  Engine* self = t->engine;
+  if (self->guard_.RefuseUnclean(t->easy, primary_ip, local_ip, primary_port,
+                                 local_port)) {
+    // The send fails and curl retries on a fresh connection: not sent yet.
+    if (self->options_.on_unclean_connection) {
+      self->options_.on_unclean_connection();
+    }
+    return CURL_PREREQFUNC_OK;
+  }
+  t->request_sent = true;
+  return CURL_PREREQFUNC_OK;
 }
 
 }  // namespace gitlab_gateway::engine

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "service/engine/connection_guard.h"
 #include "service/engine/fair_queue.h"
 #include "service/engine/http_types.h"
 
@@ -47,6 +48,9 @@ struct EngineOptions {
   std::string user_agent = "gitlab-gateway";
   // Called on the loop thread whenever the load changed (for gauges).
   std::function<void(const EngineLoad&)> on_load;
+  // Called on the loop thread for each idle HTTP/1.x connection refused
+  // because it held unrequested bytes (see ConnectionGuard).
+  std::function<void()> on_unclean_connection;
 };
 
 // The shared HTTP engine: one loop thread owns one CURLM and drives it with
@@ -114,6 +118,8 @@ class Engine {
   static size_t OnWrite(char* data, size_t size, size_t n, void* userp) noexcept;
   static size_t OnHeader(char* data, size_t size, size_t n,
                          void* userp) noexcept;
+  static int OnPrereq(void* clientp, char* primary_ip, char* local_ip,
+                      int primary_port, int local_port) noexcept;
 
   const EngineOptions options_;
   int epoll_fd_ = -1;
@@ -135,6 +141,8 @@ class Engine {
   absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> transfers_;
   FairQueue queue_;
   std::vector<CURL*> idle_handles_;
+  // Outlives multi_: the connection cache closes sockets through it.
+  ConnectionGuard guard_;
   absl::Time curl_timer_ = absl::InfiniteFuture();
   absl::Time next_expiry_sweep_ = absl::InfinitePast();
   EngineLoad last_load_;

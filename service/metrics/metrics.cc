@@ -84,6 +84,13 @@ Metrics::Metrics()
                        .Help("Requests waiting for an upstream slot")
                        .Register(*registry_)
                        .Add({})),
+      unclean_connections_(
+          prometheus::BuildCounter()
+              .Name("gitlab_gateway_upstream_unclean_connections_total")
+              .Help("Idle HTTP/1.x connections that held unrequested bytes "
+                    "and were closed instead of reused")
+              .Register(*registry_)
+              .Add({})),
       limiter_wait_(prometheus::BuildHistogram()
                         .Name("gitlab_gateway_limiter_wait_seconds")
                         .Help("Time calls waited for their credential's rate "
@@ -259,6 +266,8 @@ void Metrics::RetryDenied(absl::string_view credential_class) {
   retries_denied_.Add({{"credential_class", ClassLabel(credential_class)}})
       .Increment();
 }
+
+void Metrics::CountUncleanConnection() { unclean_connections_.Increment(); }
 
 void Metrics::BatchItemStarted() { batch_in_flight_.Increment(); }
 

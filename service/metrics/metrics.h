@@ -40,6 +40,8 @@ class Metrics {
   void CountUpstreamFailure(absl::string_view method, absl::string_view route,
                             absl::string_view reason);
   void SetEngineLoad(size_t in_flight, size_t queued);
+  // An idle HTTP/1.x connection refused because it held unrequested bytes.
+  void CountUncleanConnection();
 
   // Rate limiting and retries, labelled by credential class ("default" or
   // "caller"), never by token.
@@ -84,6 +86,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& rate_limited_;
   prometheus::Gauge& in_flight_;
   prometheus::Gauge& queue_depth_;
+  prometheus::Counter& unclean_connections_;
   prometheus::Family<prometheus::Histogram>& limiter_wait_;
   prometheus::Family<prometheus::Gauge>& paused_;
   prometheus::Family<prometheus::Counter>& retries_;

@@ -34,6 +34,9 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     metrics->SetEngineLoad(load.in_flight, load.queued);
     trimmer->OnLoad(load.in_flight + load.queued);
   };
+  engine_options.on_unclean_connection = [metrics] {
+    metrics->CountUncleanConnection();
+  };
   absl::StatusOr<std::unique_ptr<engine::Engine>> engine =
       engine::Engine::Create(std::move(engine_options));
   if (!engine.ok()) return engine.status();

@@ -25,16 +25,6 @@ namespace gitlab_gateway::testing {
 
 using fake_socket::IoResult;
 
-// How one connection ended; decides how the socket is closed and what is
-// counted.
-enum class FakeGitLab::End {
-  kKeepAlive,     // (from Answer) the reply is done, read the next request
-  kClientClosed,  // EOF/RST from the client
-  kServerClose,   // the fake closes with a FIN
-  kReset,         // the fake closes with an RST
-  kStopped,       // the fake is shutting down
-};
-
 namespace {
 
 // Bigger heads are answered 431 and the connection is closed.
@@ -300,6 +290,13 @@ FakeGitLab::End FakeGitLab::Answer(int fd, const RecordedRequest& req,
       return End::kServerClose;
     case Reply::Action::kStall:
       return HoldUntil(fd, absl::InfiniteFuture(), buf);
+    case Reply::Action::kRaw: {
+      FinishRequest(counted);
+      End end = Send(fd, reply.body);
+      return end == End::kKeepAlive ? End::kServerClose : end;
+    }
+    case Reply::Action::kInformational:
+      return Informational(fd, reply, buf);
     default:
       break;
   }
@@ -329,7 +326,9 @@ FakeGitLab::End FakeGitLab::Answer(int fd, const RecordedRequest& req,
     End end = Send(fd, out);
     if (end != End::kKeepAlive) return end;
   }
-  return close ? End::kServerClose : End::kKeepAlive;
+  if (close) return End::kServerClose;
+  return reply.unsolicited.empty() ? End::kKeepAlive
+                                   : SendUnsolicited(fd, reply, buf);
 }
 
 FakeGitLab::End FakeGitLab::Drip(int fd, absl::string_view head,

@@ -53,6 +53,11 @@ struct Reply {
     kDrip,      // status+headers (with Content-Length), then one body byte per
                 // drip_interval; the connection stays usable afterwards
     kTruncate,  // headers with Content-Length > body.size(), the body, close
+    kRaw,       // `body` verbatim, no status line or headers, then close (FIN):
+                // garbage, a malformed status line, HTTP/0.9
+    kInformational,  // a 1xx head ("HTTP/1.1 <status>" when status is 1xx,
+                     // else 100 Continue) every drip_interval, forever: holds
+                     // until the client closes or the fake stops
   };
   int status = 200;
   // Sent as given, in order; duplicates allowed.
@@ -63,11 +68,19 @@ struct Reply {
   absl::Duration delay = absl::ZeroDuration();
   Action action = Action::kRespond;
   absl::Duration drip_interval = absl::Milliseconds(10);
+  // Raw bytes the fake writes on the connection after this reply, unrequested
+  // (e.g. a second complete response), `unsolicited_delay` after the reply
+  // was sent; then it reads the next request. Counted in unsolicited_sent().
+  // Only for kRespond replies that keep the connection open.
+  std::string unsolicited{};
+  absl::Duration unsolicited_delay = absl::Milliseconds(50);
 
   static Reply Json(int status, std::string body);  // application/json
   static Reply Text(int status, std::string body);  // text/plain; charset=utf-8
   // A reply that only performs `action` (status 200, no body).
   static Reply Do(Action action);
+  // kRaw: `bytes` instead of an HTTP response, then close.
+  static Reply Raw(std::string bytes);
   Reply& WithHeader(std::string name, std::string value);
   Reply& WithDelay(absl::Duration d);
 };
@@ -123,6 +136,10 @@ class FakeGitLab {
   int connections_closed_by_client() const;
   bool WaitForClosedByClient(int n, absl::Duration timeout) const;
 
+  // Unsolicited writes (Reply::unsolicited) completed, total.
+  int unsolicited_sent() const;
+  bool WaitForUnsolicitedSent(int n, absl::Duration timeout) const;
+
   // Requests received whose reply has not finished (incl. delayed/stalled).
   // A reply stops counting just before its last byte (or the close/reset) is
   // written, so a client that has seen the whole outcome is never counted.
@@ -133,7 +150,15 @@ class FakeGitLab {
   void ClearRecords();
 
  private:
-  enum class End;  // how a connection ended; see fake_gitlab.cc
+  // How one connection ended; decides how the socket is closed and what is
+  // counted.
+  enum class End {
+    kKeepAlive,     // (from Answer) the reply is done, read the next request
+    kClientClosed,  // EOF/RST from the client
+    kServerClose,   // the fake closes with a FIN
+    kReset,         // the fake closes with an RST
+    kStopped,       // the fake is shutting down
+  };
 
   void AcceptLoop();
   void ReapFinishedThreads();
@@ -143,6 +168,8 @@ class FakeGitLab {
                   bool* keep_alive);
   End Answer(int fd, const RecordedRequest& req, const Reply& reply,
              bool keep_alive, std::string* buf, bool* counted);
+  End Informational(int fd, const Reply& reply, std::string* buf);
+  End SendUnsolicited(int fd, const Reply& reply, std::string* buf);
   End Drip(int fd, absl::string_view head, absl::string_view body,
            absl::Duration interval, std::string* buf, bool* counted);
   End ReadMore(int fd, std::string* buf);
@@ -166,6 +193,7 @@ class FakeGitLab {
   int open_connections_ ABSL_GUARDED_BY(mu_) = 0;
   int connections_accepted_ ABSL_GUARDED_BY(mu_) = 0;
   int closed_by_client_ ABSL_GUARDED_BY(mu_) = 0;
+  int unsolicited_sent_ ABSL_GUARDED_BY(mu_) = 0;
   int in_progress_ ABSL_GUARDED_BY(mu_) = 0;
   int max_in_progress_ ABSL_GUARDED_BY(mu_) = 0;
   // Connection threads by connection id; finished ones are joined by the

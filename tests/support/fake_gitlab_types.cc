@@ -37,6 +37,13 @@ Reply Reply::Do(Action action) {
   return reply;
 }
 
+Reply Reply::Raw(std::string bytes) {
+  Reply reply;
+  reply.action = Action::kRaw;
+  reply.body = std::move(bytes);
+  return reply;
+}
+
 Reply& Reply::WithHeader(std::string name, std::string value) {
   headers.emplace_back(std::move(name), std::move(value));
   return *this;
