@@ -42,6 +42,7 @@ class LatencyLog {
 
 // One Execute at a time to the healthy route on a channel of its own, every
 // `pace`, from Start() to Stop(). Failures are counted, latencies logged.
+// Start/Stop: the owner thread; the counters and latencies(): any thread.
 class HealthyCaller {
  public:
   HealthyCaller(int port, absl::Duration pace);
@@ -66,7 +67,8 @@ class HealthyCaller {
 // Calls over the enabled fault cases (case i % n for call i), from
 // `concurrency` Execute threads and `streams` BatchExecute threads (blocks of
 // `batch_items`), paced at `rate` calls/s when > 0. Each answer is checked
-// with CheckOutcome. Run() blocks; the tallies may be read meanwhile.
+// with CheckOutcome. Run() blocks (one caller at a time); the counters and
+// tallies may be read from any thread meanwhile.
 class FaultLoad {
  public:
   struct Options {
