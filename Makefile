@@ -2,10 +2,11 @@
 # build, run every test). Everything else is optional.
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
+TSAN_DIR ?= build-tsan
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all deps build run test test-asan bench format clean
+.PHONY: all deps build run test test-asan test-tsan bench format clean
 
 all: build
 
@@ -28,11 +29,19 @@ test-asan: deps
 	@cmake --build $(ASAN_DIR) -j $(JOBS)
 	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# The concurrency-heavy tests (ctest label "tsan": engine, limiters, gRPC
+# reactors) under ThreadSanitizer; tests/tsan/ says how uninstrumented
+# Debian libraries are handled.
+test-tsan: deps
+	@cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGG_TSAN=ON >/dev/null
+	@cmake --build $(TSAN_DIR) -j $(JOBS) --target gg_tsan_tests
+	cd $(TSAN_DIR) && ctest --output-on-failure -j $(JOBS) -L tsan
+
 format:
 	@find service client tests bench -name '*.h' -o -name '*.cc' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR)
 
 # Benchmarks against nginx, curl-multi and httpx in the same run (loopback
 # only, a few minutes); tables go to bench/README.md. Not part of `make test`.

@@ -24,8 +24,12 @@ TEST(SchedulerTest, RunsInTimeOrderWhateverTheInsertionOrder) {
     scheduler.RunAt(now + absl::Milliseconds(delay_ms),
                     [&, tag = tag](bool stopping) {
                       EXPECT_FALSE(stopping);
-                      absl::MutexLock lock(&mu);
-                      order.push_back(tag);
+                      {
+                        absl::MutexLock lock(&mu);
+                        order.push_back(tag);
+                      }
+                      // Outside the lock: once the count reaches zero the
+                      // test returns and destroys `mu`.
                       done.DecrementCount();
                     });
   }
