@@ -31,7 +31,7 @@ BatchReactor::BatchReactor(UpstreamCaller* caller, metrics::Metrics* metrics,
     absl::MutexLock lock(&mu_);
     next = Plan();
   }
-  Act(std::move(next));
+  if (!next.empty()) Act(std::move(next));
 }
 
 bool BatchReactor::ReadPaused() const {
@@ -79,7 +79,7 @@ void BatchReactor::OnReadDone(bool ok) {
       absl::MutexLock lock(&mu_);
       next = Plan();
     }
-    Act(std::move(next));
+    if (!next.empty()) Act(std::move(next));
     return;
   }
   metrics_->BatchItemStarted();
@@ -115,7 +115,7 @@ void BatchReactor::OnReadDone(bool ok) {
     next = Plan();
   }
   if (cancel && call != nullptr) call->Cancel();
-  Act(std::move(next));
+  if (!next.empty()) Act(std::move(next));
 }
 
 void BatchReactor::OnItemDone(uint64_t index, absl::Time started,
@@ -153,7 +153,7 @@ void BatchReactor::OnItemDone(uint64_t index, absl::Time started,
     next = Plan();
   }
   for (auto& call : calls) call->Cancel();
-  Act(std::move(next));
+  if (!next.empty()) Act(std::move(next));
 }
 
 void BatchReactor::OnWriteDone(bool ok) {
@@ -172,7 +172,7 @@ void BatchReactor::OnWriteDone(bool ok) {
     }
     next = Plan();
   }
-  Act(std::move(next));
+  if (!next.empty()) Act(std::move(next));
 }
 
 void BatchReactor::OnCancel() {
@@ -184,7 +184,7 @@ void BatchReactor::OnCancel() {
     next = Plan();
   }
   for (auto& call : calls) call->Cancel();
-  Act(std::move(next));
+  if (!next.empty()) Act(std::move(next));
 }
 
 std::vector<std::shared_ptr<UpstreamCall>> BatchReactor::CancelLocked() {

@@ -70,10 +70,15 @@ class BatchReactor final
   // What to start next, decided under mu_ and done outside it: gRPC may run
   // a reaction inline from StartRead/StartWrite on a thread without a
   // callback context (the engine thread), which would re-enter mu_.
+  //
+  // An empty Next is not acted on: once mu_ is released with nothing of
+  // ours pending, another thread may finish and delete the reactor, so the
+  // caller must not touch it again.
   struct Next {
     v1::Response* write = nullptr;
     bool read = false;
     std::optional<grpc::Status> finish;
+    bool empty() const { return write == nullptr && !read && !finish; }
   };
   // An answer awaiting its write, and the bytes it holds.
   struct Ready {

@@ -84,7 +84,7 @@ PaginateReactor::PaginateReactor(UpstreamCaller* caller,
       next = Plan();
     }
   }
-  Act(std::move(next));
+  if (!next.empty()) Act(std::move(next));
 }
 
 v1::Request PaginateReactor::OffsetRequest(int64_t page) const {
@@ -162,7 +162,7 @@ void PaginateReactor::OnPage(int64_t seq,
     }
     next = Plan();
   }
-  Act(std::move(next));
+  if (!next.empty()) Act(std::move(next));
 }
 
 void PaginateReactor::OnWriteDone(bool ok) {
@@ -176,7 +176,7 @@ void PaginateReactor::OnWriteDone(bool ok) {
     if (!ok) cancelled_ = true;
     next = Plan();
   }
-  Act(std::move(next));
+  if (!next.empty()) Act(std::move(next));
 }
 
 void PaginateReactor::OnCancel() {
@@ -186,7 +186,7 @@ void PaginateReactor::OnCancel() {
     cancelled_ = true;
     next = Plan();
   }
-  Act(std::move(next));
+  if (!next.empty()) Act(std::move(next));
 }
 
 void PaginateReactor::Stop(Next& next) {
@@ -288,7 +288,7 @@ void PaginateReactor::Act(Next next) {
       if (--starting_ == 0) replan = Plan();
     }
     if (cancel && call != nullptr) call->Cancel();
-    if (replan.has_value()) Act(*std::move(replan));
+    if (replan.has_value() && !replan->empty()) Act(*std::move(replan));
   }
   if (next.write != nullptr) {
     // writing_ is this writer's alone until OnWriteDone; once encoded, the

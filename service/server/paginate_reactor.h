@@ -70,11 +70,17 @@ class PaginateReactor final
     CallOutcome outcome;
     std::shared_ptr<engine::ByteAccount> account;
   };
+  // What to do after mu_ is released. An empty Next is not acted on: with
+  // nothing of ours pending, another thread may finish and delete the
+  // reactor as soon as mu_ is released.
   struct Next {
     std::vector<Fetch> fetches;
     v1::Response* write = nullptr;
     std::vector<std::shared_ptr<UpstreamCall>> cancel;
     std::optional<grpc::Status> finish;
+    bool empty() const {
+      return fetches.empty() && write == nullptr && cancel.empty() && !finish;
+    }
   };
 
   void OnPage(int64_t seq, std::shared_ptr<engine::ByteAccount> account,
