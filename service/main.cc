@@ -118,6 +118,15 @@ ABSL_FLAG(int, paginate_prefetch, EnvIntOr("GITLAB_GATEWAY_PAGINATE_PREFETCH", 4
           "[env GITLAB_GATEWAY_PAGINATE_PREFETCH]");
 ABSL_FLAG(int, max_response_mb, EnvIntOr("GITLAB_GATEWAY_MAX_RESPONSE_MB", 64),
           "largest GitLab response body, MiB [env GITLAB_GATEWAY_MAX_RESPONSE_MB]");
+ABSL_FLAG(int, stream_budget_mb, EnvIntOr("GITLAB_GATEWAY_STREAM_BUDGET_MB", 0),
+          "BatchExecute MiB per stream: reading pauses while request bodies "
+          "in flight plus unwritten answers reach it; answers beyond it fail "
+          "with GATEWAY_OVERLOADED; 0 = 2 x max_response_mb "
+          "[env GITLAB_GATEWAY_STREAM_BUDGET_MB]");
+ABSL_FLAG(int, memory_budget_mb, EnvIntOr("GITLAB_GATEWAY_MEMORY_BUDGET_MB", 0),
+          "MiB of request and response bodies the gateway buffers at once; "
+          "beyond it calls fail with RESOURCE_EXHAUSTED (GATEWAY_OVERLOADED); "
+          "0 = 16 x max_response_mb [env GITLAB_GATEWAY_MEMORY_BUDGET_MB]");
 ABSL_FLAG(absl::Duration, default_timeout,
           EnvDurationOr("GITLAB_GATEWAY_DEFAULT_TIMEOUT", absl::Seconds(30)),
           "call timeout when neither Request.timeout nor the RPC deadline is "
@@ -172,6 +181,28 @@ int main(int argc, char** argv) {
   config.engine.max_response_bytes =
       static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_response_mb)))
       << 20;
+  const size_t max_response_mb = config.engine.max_response_bytes >> 20;
+  const int stream_budget_mb = absl::GetFlag(FLAGS_stream_budget_mb);
+  const int memory_budget_mb = absl::GetFlag(FLAGS_memory_budget_mb);
+  config.stream_budget_bytes =
+      (stream_budget_mb > 0 ? static_cast<size_t>(stream_budget_mb)
+                            : 2 * max_response_mb)
+      << 20;
+  config.memory_budget_bytes =
+      (memory_budget_mb > 0 ? static_cast<size_t>(memory_budget_mb)
+                            : 16 * max_response_mb)
+      << 20;
+  // A budget smaller than one answer would refuse every large answer.
+  if (config.stream_budget_bytes < config.engine.max_response_bytes ||
+      config.memory_budget_bytes < config.stream_budget_bytes) {
+    LogLine("ERROR",
+            "stream_budget_mb (%d MiB) must be at least max_response_mb (%d), "
+            "and memory_budget_mb (%d MiB) at least stream_budget_mb",
+            static_cast<int>(config.stream_budget_bytes >> 20),
+            static_cast<int>(max_response_mb),
+            static_cast<int>(config.memory_budget_bytes >> 20));
+    return 2;
+  }
   config.engine.ca_file = absl::GetFlag(FLAGS_ca_file);
   config.engine.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
   config.batch_window = absl::GetFlag(FLAGS_batch_window);

@@ -28,6 +28,10 @@ struct Engine::Transfer {
   bool too_large = false;
   bool headers_too_large = false;
   size_t header_bytes = 0;  // of the current answer's header block
+  // Response bytes charged to request.account, and the budget that refused
+  // a chunk (the transfer then failed).
+  size_t charged = 0;
+  const ByteBudget* over_budget = nullptr;
   bool got_status_line = false;
   // The connection was ready and the request went out on it (pre-request
   // callback): from here on a failure is not a connect failure.
@@ -45,6 +49,13 @@ constexpr int kMaxEvents = 128;
 
 absl::Status Unavailable(absl::string_view message, absl::string_view reason) {
   return WithReason(absl::UnavailableError(message), reason);
+}
+
+absl::Status OverBudget(const ByteBudget& budget) {
+  return WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                        "gateway overloaded: the response does not fit in ",
+                        budget.Describe())),
+                    "GATEWAY_OVERLOADED");
 }
 
 // Rounded up: a transfer never times out before its deadline.
@@ -403,6 +414,8 @@ void Engine::ReapFinished() {
         options_.connect_timeout < t->request.deadline - t->started;
     absl::Status status = CurlResultToStatus(code, t->error, facts);
     if (!status.ok()) {
+      if (t->over_budget != nullptr) status = OverBudget(*t->over_budget);
+      ReleaseCharge(t);
       if (!t->got_status_line) status = WithNoResponse(std::move(status));
       finished.emplace_back(Detach(t->id), std::move(status));
       continue;
@@ -445,7 +458,15 @@ void Engine::ExpireQueued(absl::Time now) {
 
 void Engine::Complete(TransferId id, absl::StatusOr<HttpResponse> result) {
   std::unique_ptr<Transfer> transfer = Detach(id);
-  if (transfer != nullptr) transfer->done(std::move(result));
+  if (transfer == nullptr) return;
+  if (!result.ok()) ReleaseCharge(transfer.get());
+  transfer->done(std::move(result));
+}
+
+void Engine::ReleaseCharge(Transfer* t) {
+  // The body is discarded with the failure: its bytes go back at once.
+  if (t->charged > 0) t->request.account->Release(t->charged);
+  t->charged = 0;
 }
 
 std::unique_ptr<Engine::Transfer> Engine::Detach(TransferId id) {
@@ -537,6 +558,11 @@ size_t Engine::OnWrite(char* data, size_t size, size_t n,
   if (t->response.body.size() + bytes > t->engine->options_.max_response_bytes) {
     t->too_large = true;
     return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  // O(1): the budgets are atomics.
+  if (t->request.account != nullptr) {
+    if (!t->request.account->TryCharge(bytes, &t->over_budget)) return 0;
+    t->charged += bytes;
   }
   t->response.body.append(data, bytes);
   return bytes;

@@ -109,6 +109,8 @@ class Engine {
   // Removes the transfer (from curl too) without running its completion.
   std::unique_ptr<Transfer> Detach(TransferId id);
   void Release(Transfer* transfer);
+  // Gives back the response bytes a failed transfer had charged.
+  void ReleaseCharge(Transfer* transfer);
   void ReportLoad();
   int WaitMillis(absl::Time now) const;
 

@@ -2,6 +2,7 @@
 #define GITLAB_GATEWAY_SERVICE_ENGINE_HTTP_TYPES_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -10,6 +11,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "service/engine/byte_account.h"
 
 namespace gitlab_gateway::engine {
 
@@ -28,6 +30,11 @@ struct HttpRequest {
   // Fair-queueing key: waiting transfers are served round-robin across flows
   // (0 = shared by unary calls; each stream takes its own).
   uint64_t flow = 0;
+  // Charged with the response body as it arrives; a chunk that does not fit
+  // fails the transfer with RESOURCE_EXHAUSTED (GATEWAY_OVERLOADED). Bytes
+  // of a failed transfer are given back; a delivered body stays charged for
+  // the caller to release. Null: no budget.
+  std::shared_ptr<ByteAccount> account;
 };
 
 // What the upstream answered. Any non-transport outcome is a response, whatever

@@ -3,6 +3,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -29,6 +30,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   engine_options.protocol = base_url->scheme;
   metrics::Metrics* metrics = self->metrics_.get();
   self->trimmer_ = std::make_unique<MemoryTrimmer>(config.trim);
+  self->memory_budget_ = std::make_shared<engine::ByteBudget>(
+      "gateway", config.memory_budget_bytes);
   MemoryTrimmer* trimmer = self->trimmer_.get();
   engine_options.on_load = [metrics, trimmer](const engine::EngineLoad& load) {
     metrics->SetEngineLoad(load.in_flight, load.queued);
@@ -46,9 +49,12 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   upstream.base_url = *base_url;
   self->caller_ = std::make_unique<UpstreamCaller>(
       self->engine_.get(), metrics, std::move(upstream));
-  self->service_ =
-      std::make_unique<GatewayService>(self->caller_.get(), metrics,
-                                       config.batch_window, config.paginate);
+  BatchOptions batch;
+  batch.window = config.batch_window;
+  batch.stream_budget_bytes = config.stream_budget_bytes;
+  batch.memory = self->memory_budget_;
+  self->service_ = std::make_unique<GatewayService>(
+      self->caller_.get(), metrics, std::move(batch), config.paginate);
 
   grpc::EnableDefaultHealthCheckService(true);
   // libgrpc++ serves grpc.health.v1 without registering its descriptors;
@@ -59,7 +65,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   builder.AddListeningPort(config.listen_address,
                            grpc::InsecureServerCredentials(), &self->port_);
   builder.RegisterService(self->service_.get());
-  builder.SetMaxReceiveMessageSize(config.max_request_bytes);
+  // A request the memory budget can never hold is refused by gRPC itself.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<size_t>(
+      static_cast<size_t>(std::max(0, config.max_request_bytes)),
+      config.memory_budget_bytes)));
   self->server_ = builder.BuildAndStart();
   if (self->server_ == nullptr || self->port_ == 0) {
     return absl::UnavailableError(
@@ -110,7 +119,8 @@ GatewayServer::~GatewayServer() {
   // 3. the pipeline drains its work pool and scheduler (a retry now gets the
   //    engine's refusal at once);
   caller_.reset();
-  // 4. then the engine's curl state, and what it reported its load to.
+  // 4. then the engine's curl state, and what it reported its load to;
+  //    the memory budget goes last (transfers held accounts on it).
   engine_.reset();
   trimmer_.reset();
 }

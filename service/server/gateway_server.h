@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "service/engine/byte_budget.h"
 #include "service/engine/engine.h"
 #include "service/gitlab/credentials.h"
 #include "service/metrics/metrics.h"
@@ -35,6 +36,15 @@ struct GatewayConfig {
   UpstreamOptions upstream;
   // BatchExecute items per stream in flight or awaiting their write.
   int batch_window = 256;
+  // BatchExecute bytes per stream: reading pauses while request bodies in
+  // flight plus answers received or awaiting their write reach it, and
+  // answers that do not fit fail with GATEWAY_OVERLOADED. At least
+  // engine.max_response_bytes (2x by default).
+  size_t stream_budget_bytes = size_t{128} << 20;
+  // Every body the gateway buffers (requests and answers of every call);
+  // beyond it calls and items fail with RESOURCE_EXHAUSTED
+  // (GATEWAY_OVERLOADED). It also caps max_request_bytes.
+  size_t memory_budget_bytes = size_t{1} << 30;
   PaginateOptions paginate;
   // Largest gRPC message accepted from callers.
   int max_request_bytes = 64 << 20;
@@ -58,6 +68,8 @@ class GatewayServer {
   metrics::Metrics& metrics() { return *metrics_; }
   const MemoryTrimmer& trimmer() const { return *trimmer_; }
   engine::Engine& engine() { return *engine_; }
+  // The gateway-wide budget over buffered bodies (tests read its counters).
+  const engine::ByteBudget& memory_budget() const { return *memory_budget_; }
 
   // Health turns NOT_SERVING, new calls are refused, in-flight calls get up
   // to `grace` to finish and are then cancelled. Returns when all are done.
@@ -72,6 +84,8 @@ class GatewayServer {
   std::unique_ptr<metrics::Metrics> metrics_;
   // Before engine_: the engine reports its load to it until destroyed.
   std::unique_ptr<MemoryTrimmer> trimmer_;
+  // Before engine_: transfers hold accounts on it until the engine is gone.
+  std::shared_ptr<engine::ByteBudget> memory_budget_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<UpstreamCaller> caller_;
   std::unique_ptr<GatewayService> service_;

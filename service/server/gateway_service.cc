@@ -2,12 +2,15 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "service/engine/byte_account.h"
 #include "service/gitlab/status_mapping.h"
 #include "service/server/batch_reactor.h"
+#include "service/server/message_codec.h"
 #include "service/server/paginate_reactor.h"
 #include "service/server/upstream_caller.h"
 
@@ -15,24 +18,44 @@ namespace gitlab_gateway::server {
 namespace {
 
 // Execute: one upstream call; Finish from the completion, cancel on OnCancel.
+// The request's bytes and the answer's count against the gateway's memory
+// budget until gRPC is done with the call (OnDone).
 class ExecuteReactor final : public grpc::ServerUnaryReactor {
  public:
   ExecuteReactor(UpstreamCaller* caller, metrics::Metrics* metrics,
+                 std::shared_ptr<engine::ByteBudget> memory,
                  grpc::CallbackServerContext* context,
-                 const v1::Request* request, v1::Response* response)
-      : metrics_(metrics), started_(absl::Now()) {
+                 const grpc::ByteBuffer* request, grpc::ByteBuffer* response)
+      : metrics_(metrics), memory_(std::move(memory)), started_(absl::Now()) {
     metrics_->RpcStarted("Execute", "unary");
+    v1::Request parsed;
+    if (std::optional<grpc::Status> refused =
+            DecodeMessage(*request, &parsed)) {
+      Done(*refused);
+      return;
+    }
+    const size_t request_bytes = request->Length();
+    if (memory_ != nullptr) {
+      if (!memory_->TryCharge(request_bytes)) {
+        Done(MemoryBudgetRefusal(*memory_, request_bytes));
+        return;
+      }
+      request_bytes_ = request_bytes;
+    }
+    account_ = std::make_shared<engine::ByteAccount>(nullptr, memory_);
     // The completion may call Finish before Start returns (refused input) or
     // from the engine thread; gRPC runs OnDone only after this handler
     // returned, so storing call_ afterwards is safe.
     std::shared_ptr<UpstreamCall> call = caller->Start(
-        *request, RpcDeadline(*context),
+        parsed, RpcDeadline(*context),
         [this, response](CallOutcome outcome) {
-          if (outcome.status.ok()) *response = std::move(outcome.response);
-          metrics_->RpcHandled("Execute", "unary", outcome.status.error_code(),
-                               absl::Now() - started_);
-          Finish(outcome.status);
-        });
+          if (outcome.status.ok()) {
+            account_->ChargeExactly(outcome.response.ByteSizeLong());
+            *response = EncodeMessage(outcome.response);
+          }
+          Done(outcome.status);
+        },
+        /*flow=*/0, /*url=*/nullptr, account_);
     absl::MutexLock lock(&mu_);
     call_ = std::move(call);
   }
@@ -46,16 +69,57 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
     if (call != nullptr) call->Cancel();
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (request_bytes_ > 0) memory_->Release(request_bytes_);
+    if (account_ != nullptr) account_->ReleaseAll();
+    delete this;
+  }
 
  private:
+  void Done(const grpc::Status& status) {
+    metrics_->RpcHandled("Execute", "unary", status.error_code(),
+                         absl::Now() - started_);
+    Finish(status);
+  }
+
   metrics::Metrics* const metrics_;
+  const std::shared_ptr<engine::ByteBudget> memory_;
   const absl::Time started_;
+  // Set in the constructor, read in OnDone.
+  size_t request_bytes_ = 0;
+  std::shared_ptr<engine::ByteAccount> account_;
   absl::Mutex mu_;
   std::shared_ptr<UpstreamCall> call_ ABSL_GUARDED_BY(mu_);
 };
 
+// A Paginate whose request could not be decoded: answers at once.
+class RefusedPaginate final
+    : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  RefusedPaginate(metrics::Metrics* metrics, const grpc::Status& status) {
+    metrics->RpcStarted("Paginate", "server_stream");
+    metrics->RpcHandled("Paginate", "server_stream", status.error_code(),
+                        absl::ZeroDuration());
+    Finish(status);
+  }
+  void OnDone() override { delete this; }
+};
+
 }  // namespace
+
+GatewayService::GatewayService(UpstreamCaller* caller,
+                               metrics::Metrics* metrics, BatchOptions batch,
+                               PaginateOptions paginate_options)
+    : caller_(caller),
+      metrics_(metrics),
+      batch_(std::move(batch)),
+      paginate_options_([&] {
+        PaginateOptions options = paginate_options;
+        options.memory = batch_.memory;
+        return options;
+      }()) {
+  InstallProtobufLogFilter();
+}
 
 absl::Time RpcDeadline(const grpc::CallbackServerContext& context) {
   auto deadline = context.deadline();
@@ -75,20 +139,34 @@ grpc::Status CancelledStatus(absl::Time deadline, absl::string_view what) {
                       absl::StrCat(what, " cancelled"));
 }
 
+grpc::Status MemoryBudgetRefusal(const engine::ByteBudget& memory,
+                                 size_t bytes) {
+  return gitlab::GatewayError(
+      grpc::StatusCode::RESOURCE_EXHAUSTED, "GATEWAY_OVERLOADED",
+      absl::StrCat("gateway overloaded: a request body of ", bytes,
+                   " bytes does not fit in ", memory.Describe(),
+                   " with the bodies already in flight"));
+}
+
 grpc::ServerUnaryReactor* GatewayService::Execute(
-    grpc::CallbackServerContext* context, const v1::Request* request,
-    v1::Response* response) {
-  return new ExecuteReactor(caller_, metrics_, context, request, response);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return new ExecuteReactor(caller_, metrics_, batch_.memory, context, request,
+                            response);
 }
 
-grpc::ServerBidiReactor<v1::Request, v1::Response>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 GatewayService::BatchExecute(grpc::CallbackServerContext* context) {
-  return new BatchReactor(caller_, metrics_, context, batch_window_);
+  return new BatchReactor(caller_, metrics_, context, batch_);
 }
 
-grpc::ServerWriteReactor<v1::Response>* GatewayService::Paginate(
-    grpc::CallbackServerContext* context, const v1::PaginateRequest* request) {
-  return new PaginateReactor(caller_, metrics_, context, *request,
+grpc::ServerWriteReactor<grpc::ByteBuffer>* GatewayService::Paginate(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  v1::PaginateRequest parsed;
+  if (std::optional<grpc::Status> refused = DecodeMessage(*request, &parsed)) {
+    return new RefusedPaginate(metrics_, *refused);
+  }
+  return new PaginateReactor(caller_, metrics_, context, parsed,
                              paginate_options_);
 }
 

@@ -3,44 +3,56 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <memory>
+
 #include "gitlab/gateway/v1/gateway.grpc.pb.h"
+#include "service/engine/byte_budget.h"
 #include "service/metrics/metrics.h"
+#include "service/server/batch_reactor.h"
 #include "service/server/paginate_reactor.h"
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
 
+// Every method raw: the service decodes callers' bytes itself, so a message
+// protobuf refuses (invalid UTF-8 in a string field) is answered with
+// INVALID_ARGUMENT naming the field, and a bad BatchExecute item fails alone,
+// instead of gRPC's UNIMPLEMENTED or a silently ended stream.
+using RawGatewayService = v1::Gateway::WithRawCallbackMethod_Execute<
+    v1::Gateway::WithRawCallbackMethod_BatchExecute<
+        v1::Gateway::WithRawCallbackMethod_Paginate<v1::Gateway::Service>>>;
+
 // The gitlab.gateway.v1.Gateway service on gRPC's callback API. Reactions never
 // block: upstream work goes to the engine, which finishes RPCs from its loop
 // thread through UpstreamCaller's completion.
 //
+// Bodies are bounded in bytes by `batch.memory`, the gateway-wide budget
+// (Execute's request and answer, every page, every batch item), and per
+// BatchExecute stream by `batch.stream_budget_bytes`.
+//
 // gRPC calls the handlers on its own threads; the service holds no call state.
-class GatewayService final : public v1::Gateway::CallbackService {
+class GatewayService final : public RawGatewayService {
  public:
-  // `batch_window`: items of one BatchExecute stream in flight or awaiting
-  // their write; reading pauses beyond it.
+  // `batch.memory` is shared by every call (null: no gateway-wide budget);
+  // `paginate.memory` is set from it.
   GatewayService(UpstreamCaller* caller, metrics::Metrics* metrics,
-                 int batch_window, PaginateOptions paginate_options)
-      : caller_(caller),
-        metrics_(metrics),
-        batch_window_(batch_window),
-        paginate_options_(paginate_options) {}
+                 BatchOptions batch, PaginateOptions paginate_options);
 
   grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context,
-                                    const v1::Request* request,
-                                    v1::Response* response) override;
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
 
-  grpc::ServerBidiReactor<v1::Request, v1::Response>* BatchExecute(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* BatchExecute(
       grpc::CallbackServerContext* context) override;
 
-  grpc::ServerWriteReactor<v1::Response>* Paginate(
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Paginate(
       grpc::CallbackServerContext* context,
-      const v1::PaginateRequest* request) override;
+      const grpc::ByteBuffer* request) override;
 
  private:
   UpstreamCaller* const caller_;
   metrics::Metrics* const metrics_;
-  const int batch_window_;
+  const BatchOptions batch_;
   const PaginateOptions paginate_options_;
 };
 
@@ -50,6 +62,11 @@ absl::Time RpcDeadline(const grpc::CallbackServerContext& context);
 // How a cancelled stream ends: DEADLINE_EXCEEDED once its deadline passed
 // (the server may notice before the caller does), else CANCELLED.
 grpc::Status CancelledStatus(absl::Time deadline, absl::string_view what);
+
+// RESOURCE_EXHAUSTED (GATEWAY_OVERLOADED): a request body of `bytes` does
+// not fit in the gateway-wide `memory` budget. Any thread.
+grpc::Status MemoryBudgetRefusal(const engine::ByteBudget& memory,
+                                 size_t bytes);
 
 }  // namespace gitlab_gateway::server
 

@@ -10,6 +10,7 @@
 #include "service/gitlab/status_mapping.h"
 #include "service/gitlab/url_builder.h"
 #include "service/server/gateway_service.h"
+#include "service/server/message_codec.h"
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
@@ -69,7 +70,8 @@ PaginateReactor::PaginateReactor(UpstreamCaller* caller,
                      ? std::min<int64_t>(request.max_pages(), options.max_pages)
                      : options.max_pages),
       max_items_(request.max_items()),
-      prefetch_(static_cast<size_t>(std::max(1, options.prefetch))) {
+      prefetch_(static_cast<size_t>(std::max(1, options.prefetch))),
+      memory_(options.memory) {
   metrics_->RpcStarted("Paginate", "server_stream");
   Next next;
   {
@@ -82,7 +84,7 @@ PaginateReactor::PaginateReactor(UpstreamCaller* caller,
       next = Plan();
     }
   }
-  Act(std::move(next));
+  if (!next.empty()) Act(std::move(next));
 }
 
 v1::Request PaginateReactor::OffsetRequest(int64_t page) const {
@@ -130,7 +132,7 @@ void PaginateReactor::Follow(int64_t seq, const v1::Response& page) {
       refused.status = gitlab::GatewayError(grpc::StatusCode::FAILED_PRECONDITION,
                                             "NEXT_LINK_REFUSED",
                                             url.status().message());
-      done_.emplace(seq + 1, std::move(refused));
+      done_.emplace(seq + 1, Page{std::move(refused), nullptr});
       return;
     }
     to_fetch_.push_back(Fetch{seq + 1, base_, *std::move(url)});
@@ -142,29 +144,39 @@ void PaginateReactor::Follow(int64_t seq, const v1::Response& page) {
   }
 }
 
-void PaginateReactor::OnPage(int64_t seq, CallOutcome outcome) {
+void PaginateReactor::OnPage(int64_t seq,
+                             std::shared_ptr<engine::ByteAccount> account,
+                             CallOutcome outcome) {
+  // Held until written: the page counts at its encoded size.
+  account->ChargeExactly(outcome.status.ok() ? outcome.response.ByteSizeLong()
+                                             : 0);
   Next next;
   {
     absl::MutexLock lock(&mu_);
     in_flight_.erase(seq);
     if (!cancelled_ && !stopping_) {
       if (outcome.status.ok()) Follow(seq, outcome.response);
-      done_.emplace(seq, std::move(outcome));
+      done_.emplace(seq, Page{std::move(outcome), std::move(account)});
+    } else {
+      account->ReleaseAll();
     }
     next = Plan();
   }
-  Act(std::move(next));
+  if (!next.empty()) Act(std::move(next));
 }
 
 void PaginateReactor::OnWriteDone(bool ok) {
+  writing_bytes_.Clear();
   Next next;
   {
     absl::MutexLock lock(&mu_);
     write_pending_ = false;
+    if (writing_account_ != nullptr) writing_account_->ReleaseAll();
+    writing_account_ = nullptr;
     if (!ok) cancelled_ = true;
     next = Plan();
   }
-  Act(std::move(next));
+  if (!next.empty()) Act(std::move(next));
 }
 
 void PaginateReactor::OnCancel() {
@@ -174,11 +186,14 @@ void PaginateReactor::OnCancel() {
     cancelled_ = true;
     next = Plan();
   }
-  Act(std::move(next));
+  if (!next.empty()) Act(std::move(next));
 }
 
 void PaginateReactor::Stop(Next& next) {
   to_fetch_.clear();
+  for (auto& [seq, page] : done_) {
+    if (page.account != nullptr) page.account->ReleaseAll();
+  }
   done_.clear();
   prefetching_ = false;
   if (!cancel_sent_) {
@@ -201,7 +216,9 @@ PaginateReactor::Next PaginateReactor::Plan() {
   if (!cancelled_ && !stopping_ && !write_pending_) {
     auto it = done_.find(next_write_);
     if (it != done_.end()) {
-      CallOutcome outcome = std::move(it->second);
+      CallOutcome outcome = std::move(it->second.outcome);
+      std::shared_ptr<engine::ByteAccount> account =
+          std::move(it->second.account);
       done_.erase(it);
       if (!outcome.status.ok()) {
         stopping_ = true;
@@ -209,6 +226,7 @@ PaginateReactor::Next PaginateReactor::Plan() {
       } else {
         int64_t items = Items(outcome.response);
         writing_ = std::move(outcome.response);
+        writing_account_ = std::move(account);
         write_pending_ = true;
         next.write = &writing_;
         ++next_write_;
@@ -251,10 +269,13 @@ void PaginateReactor::Act(Next next) {
   for (auto& call : next.cancel) call->Cancel();
   for (Fetch& fetch : next.fetches) {
     const int64_t seq = fetch.seq;
+    auto account = std::make_shared<engine::ByteAccount>(nullptr, memory_);
     std::shared_ptr<UpstreamCall> call = caller_->Start(
         fetch.request, deadline_,
-        [this, seq](CallOutcome outcome) { OnPage(seq, std::move(outcome)); },
-        flow_, fetch.url.has_value() ? &*fetch.url : nullptr);
+        [this, seq, account](CallOutcome outcome) {
+          OnPage(seq, account, std::move(outcome));
+        },
+        flow_, fetch.url.has_value() ? &*fetch.url : nullptr, account);
     bool cancel = false;
     std::optional<Next> replan;
     {
@@ -267,9 +288,15 @@ void PaginateReactor::Act(Next next) {
       if (--starting_ == 0) replan = Plan();
     }
     if (cancel && call != nullptr) call->Cancel();
-    if (replan.has_value()) Act(*std::move(replan));
+    if (replan.has_value() && !replan->empty()) Act(*std::move(replan));
   }
-  if (next.write != nullptr) StartWrite(next.write);
+  if (next.write != nullptr) {
+    // writing_ is this writer's alone until OnWriteDone; once encoded, the
+    // page is held only by writing_bytes_.
+    writing_bytes_ = EncodeMessage(*next.write);
+    next.write->Clear();
+    StartWrite(&writing_bytes_);
+  }
   if (next.finish.has_value()) {
     metrics_->RpcHandled("Paginate", "server_stream",
                          next.finish->error_code(), absl::Now() - started_);

@@ -15,6 +15,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gitlab/gateway/v1/gateway.pb.h"
+#include "service/engine/byte_account.h"
+#include "service/engine/byte_budget.h"
 #include "service/metrics/metrics.h"
 #include "service/server/upstream_caller.h"
 
@@ -23,6 +25,9 @@ namespace gitlab_gateway::server {
 struct PaginateOptions {
   int64_t max_pages = 1000;  // hard cap whatever the caller asks
   int prefetch = 4;          // offset pages fetched ahead when totals are known
+  // The gateway-wide budget over buffered bodies: each page's answer is
+  // charged as it arrives and released once written. Null: none.
+  std::shared_ptr<engine::ByteBudget> memory;
 };
 
 // Paginate: one Response per page, in page order.
@@ -32,13 +37,18 @@ struct PaginateOptions {
 //    (a bounded window) and still writes them in order;
 //  - offset without totals (above 10,000 records): follows x-next-page.
 // Stops at max_pages / max_items / an empty page; a failing page ends the
-// stream with its mapped status after the pages before it. On cancel every
-// in-flight page is cancelled; Finish runs once, after the last completed.
+// stream with its mapped status after the pages before it (a page that does
+// not fit the gateway's memory budget fails with RESOURCE_EXHAUSTED,
+// GATEWAY_OVERLOADED). On cancel every in-flight page is cancelled; Finish
+// runs once, after the last completed. Writes are raw (the service is
+// registered raw to answer undecodable requests itself): each page is
+// encoded just before its write.
 //
 // gRPC calls the reactions; page completions arrive on the engine or
 // scheduler thread. State is under mu_; gRPC operations and upstream calls
 // start outside it.
-class PaginateReactor final : public grpc::ServerWriteReactor<v1::Response> {
+class PaginateReactor final
+    : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   PaginateReactor(UpstreamCaller* caller, metrics::Metrics* metrics,
                   grpc::CallbackServerContext* context,
@@ -55,14 +65,26 @@ class PaginateReactor final : public grpc::ServerWriteReactor<v1::Response> {
     v1::Request request;
     std::optional<std::string> url;  // keyset: the Link next URL
   };
+  // A completed page and the bytes its answer holds.
+  struct Page {
+    CallOutcome outcome;
+    std::shared_ptr<engine::ByteAccount> account;
+  };
+  // What to do after mu_ is released. An empty Next is not acted on: with
+  // nothing of ours pending, another thread may finish and delete the
+  // reactor as soon as mu_ is released.
   struct Next {
     std::vector<Fetch> fetches;
     v1::Response* write = nullptr;
     std::vector<std::shared_ptr<UpstreamCall>> cancel;
     std::optional<grpc::Status> finish;
+    bool empty() const {
+      return fetches.empty() && write == nullptr && cancel.empty() && !finish;
+    }
   };
 
-  void OnPage(int64_t seq, CallOutcome outcome);
+  void OnPage(int64_t seq, std::shared_ptr<engine::ByteAccount> account,
+              CallOutcome outcome);
   // Decides what follows page `seq` (sequential modes, and the prefetch
   // plan after the first page).
   void Follow(int64_t seq, const v1::Response& page)
@@ -81,11 +103,14 @@ class PaginateReactor final : public grpc::ServerWriteReactor<v1::Response> {
   const int64_t max_pages_;
   const int64_t max_items_;  // 0 = no limit
   const size_t prefetch_;
+  const std::shared_ptr<engine::ByteBudget> memory_;
+  // Only touched between StartWrite and OnWriteDone (one write at a time).
+  grpc::ByteBuffer writing_bytes_;
 
   absl::Mutex mu_;
   std::map<int64_t, std::shared_ptr<UpstreamCall>> in_flight_
       ABSL_GUARDED_BY(mu_);
-  std::map<int64_t, CallOutcome> done_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, Page> done_ ABSL_GUARDED_BY(mu_);
   std::deque<Fetch> to_fetch_ ABSL_GUARDED_BY(mu_);
   int64_t next_write_ ABSL_GUARDED_BY(mu_) = 1;
   bool prefetching_ ABSL_GUARDED_BY(mu_) = false;
@@ -96,6 +121,7 @@ class PaginateReactor final : public grpc::ServerWriteReactor<v1::Response> {
   int64_t pages_written_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t items_written_ ABSL_GUARDED_BY(mu_) = 0;
   v1::Response writing_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<engine::ByteAccount> writing_account_ ABSL_GUARDED_BY(mu_);
   bool write_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -39,11 +39,10 @@ UpstreamCaller::UpstreamCaller(pipeline::Upstream* upstream,
       prepare_(PrepareOptionsOf(options_)),
       upstream_(upstream) {}
 
-std::shared_ptr<UpstreamCall> UpstreamCaller::Start(const v1::Request& request,
-                                                    absl::Time rpc_deadline,
-                                                    CallDone done,
-                                                    uint64_t flow,
-                                                    const std::string* url) {
+std::shared_ptr<UpstreamCall> UpstreamCaller::Start(
+    const v1::Request& request, absl::Time rpc_deadline, CallDone done,
+    uint64_t flow, const std::string* url,
+    std::shared_ptr<engine::ByteAccount> account) {
   gitlab::PreparedCall call;
   grpc::Status refused =
       gitlab::Prepare(request, prepare_, rpc_deadline, absl::Now(), &call);
@@ -56,6 +55,7 @@ std::shared_ptr<UpstreamCall> UpstreamCaller::Start(const v1::Request& request,
   }
   call.http.flow = flow;
   if (url != nullptr) call.http.url = *url;
+  call.http.account = std::move(account);
   return upstream_->Start(std::move(call), std::move(done));
 }
 

@@ -59,11 +59,13 @@ class UpstreamCaller {
   // `flow` is the engine's fair-queueing key: 0 for unary calls, one per
   // stream otherwise (see NewFlow). `url`, when set, replaces the URL built
   // from the request (a validated keyset Link rel="next", sent exactly).
+  // `account`, when set, is charged with every answer's body as it arrives
+  // (see engine::HttpRequest::account); the caller releases it.
   // Returns null when the call was refused (and `done` already ran).
-  std::shared_ptr<UpstreamCall> Start(const v1::Request& request,
-                                      absl::Time rpc_deadline, CallDone done,
-                                      uint64_t flow = 0,
-                                      const std::string* url = nullptr);
+  std::shared_ptr<UpstreamCall> Start(
+      const v1::Request& request, absl::Time rpc_deadline, CallDone done,
+      uint64_t flow = 0, const std::string* url = nullptr,
+      std::shared_ptr<engine::ByteAccount> account = nullptr);
 
   // A fresh fair-queueing key for a stream. Any thread.
   uint64_t NewFlow() { return upstream_->NewFlow(); }
