@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "service/gitlab/status_mapping.h"
-#include "service/server/gateway_service.h"
+#include "service/server/rpc_status.h"
 #include "service/server/message_codec.h"
 #include "service/server/upstream_caller.h"
 

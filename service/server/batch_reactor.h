@@ -17,20 +17,10 @@
 #include "service/engine/byte_account.h"
 #include "service/engine/byte_budget.h"
 #include "service/metrics/metrics.h"
+#include "service/server/stream_options.h"
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
-
-struct BatchOptions {
-  // Items per stream in flight or awaiting their write.
-  int window = 256;
-  // Bytes per stream: reading pauses while request bodies of items in
-  // flight plus answers received or awaiting their write reach it; answers
-  // beyond it fail.
-  size_t stream_budget_bytes = size_t{128} << 20;
-  // The gateway-wide budget over buffered bodies (shared by every call).
-  std::shared_ptr<engine::ByteBudget> memory;
-};
 
 // BatchExecute: every Request read is dispatched at once; each Response is
 // written when its call completes (completion order), exactly one per

@@ -47,8 +47,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
 
   UpstreamOptions upstream = config.upstream;
   upstream.base_url = *base_url;
-  self->caller_ = std::make_unique<UpstreamCaller>(
-      self->engine_.get(), metrics, std::move(upstream));
+  self->pipeline_ = std::make_unique<pipeline::Pipeline>(
+      self->engine_.get(), metrics, PipelineOptionsOf(upstream));
+  self->caller_ =
+      std::make_unique<UpstreamCaller>(self->pipeline_.get(), std::move(upstream));
   BatchOptions batch;
   batch.window = config.batch_window;
   batch.stream_budget_bytes = config.stream_budget_bytes;
@@ -119,6 +121,7 @@ GatewayServer::~GatewayServer() {
   // 3. the pipeline drains its work pool and scheduler (a retry now gets the
   //    engine's refusal at once);
   caller_.reset();
+  pipeline_.reset();
   // 4. then the engine's curl state, and what it reported its load to;
   //    the memory budget goes last (transfers held accounts on it).
   engine_.reset();

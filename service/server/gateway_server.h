@@ -13,6 +13,7 @@
 #include "service/engine/engine.h"
 #include "service/gitlab/credentials.h"
 #include "service/metrics/metrics.h"
+#include "service/pipeline/pipeline.h"
 #include "service/server/gateway_service.h"
 #include "service/server/memory_trimmer.h"
 #include "service/server/upstream_caller.h"
@@ -55,7 +56,7 @@ struct GatewayConfig {
 // The running gateway: engine, caller, gRPC server with health and
 // reflection, and the Prometheus exposer. Tests build it directly with port 0.
 //
-// Start, Shutdown and Wait may be called from any thread; Shutdown once.
+// Start and Shutdown may be called from any thread; Shutdown once.
 class GatewayServer {
  public:
   static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
@@ -87,6 +88,7 @@ class GatewayServer {
   // Before engine_: transfers hold accounts on it until the engine is gone.
   std::shared_ptr<engine::ByteBudget> memory_budget_;
   std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<UpstreamCaller> caller_;
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -10,6 +10,7 @@
 #include "service/metrics/metrics.h"
 #include "service/server/batch_reactor.h"
 #include "service/server/paginate_reactor.h"
+#include "service/server/stream_options.h"
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
@@ -55,18 +56,6 @@ class GatewayService final : public RawGatewayService {
   const BatchOptions batch_;
   const PaginateOptions paginate_options_;
 };
-
-// The RPC deadline as absl::Time (InfiniteFuture when the caller set none).
-absl::Time RpcDeadline(const grpc::CallbackServerContext& context);
-
-// How a cancelled stream ends: DEADLINE_EXCEEDED once its deadline passed
-// (the server may notice before the caller does), else CANCELLED.
-grpc::Status CancelledStatus(absl::Time deadline, absl::string_view what);
-
-// RESOURCE_EXHAUSTED (GATEWAY_OVERLOADED): a request body of `bytes` does
-// not fit in the gateway-wide `memory` budget. Any thread.
-grpc::Status MemoryBudgetRefusal(const engine::ByteBudget& memory,
-                                 size_t bytes);
 
 }  // namespace gitlab_gateway::server
 

@@ -9,7 +9,7 @@
 #include "service/gitlab/response_body.h"
 #include "service/gitlab/status_mapping.h"
 #include "service/gitlab/url_builder.h"
-#include "service/server/gateway_service.h"
+#include "service/server/rpc_status.h"
 #include "service/server/message_codec.h"
 #include "service/server/upstream_caller.h"
 

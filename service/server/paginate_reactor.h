@@ -18,17 +18,10 @@
 #include "service/engine/byte_account.h"
 #include "service/engine/byte_budget.h"
 #include "service/metrics/metrics.h"
+#include "service/server/stream_options.h"
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
-
-struct PaginateOptions {
-  int64_t max_pages = 1000;  // hard cap whatever the caller asks
-  int prefetch = 4;          // offset pages fetched ahead when totals are known
-  // The gateway-wide budget over buffered bodies: each page's answer is
-  // charged as it arrives and released once written. Null: none.
-  std::shared_ptr<engine::ByteBudget> memory;
-};
 
 // Paginate: one Response per page, in page order.
 //  - keyset (pagination=keyset, or a Link rel="next" without x-page): follows

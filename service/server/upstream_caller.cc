@@ -12,6 +12,8 @@ gitlab::PrepareOptions PrepareOptionsOf(const UpstreamOptions& options) {
                                 options.default_timeout, options.max_timeout};
 }
 
+}  // namespace
+
 pipeline::PipelineOptions PipelineOptionsOf(const UpstreamOptions& options) {
   pipeline::PipelineOptions out;
   out.domain = options.base_url.host;
@@ -21,17 +23,6 @@ pipeline::PipelineOptions PipelineOptionsOf(const UpstreamOptions& options) {
   out.retry_budget_min = options.retry_budget_min;
   return out;
 }
-
-}  // namespace
-
-UpstreamCaller::UpstreamCaller(engine::Engine* engine,
-                               metrics::Metrics* metrics,
-                               UpstreamOptions options)
-    : options_(std::move(options)),
-      prepare_(PrepareOptionsOf(options_)),
-      pipeline_(std::make_unique<pipeline::Pipeline>(
-          engine, metrics, PipelineOptionsOf(options_))),
-      upstream_(pipeline_.get()) {}
 
 UpstreamCaller::UpstreamCaller(pipeline::Upstream* upstream,
                                UpstreamOptions options)

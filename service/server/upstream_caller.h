@@ -8,14 +8,12 @@
 
 #include "absl/time/time.h"
 #include "gitlab/gateway/v1/gateway.pb.h"
-#include "service/engine/engine.h"
 #include "service/gitlab/call_outcome.h"
 #include "service/gitlab/credentials.h"
 #include "service/gitlab/prepared_call.h"
 #include "service/gitlab/url_builder.h"
 #include "service/limits/credential_limiters.h"
 #include "service/limits/retry_policy.h"
-#include "service/metrics/metrics.h"
 #include "service/pipeline/pipeline.h"
 #include "service/pipeline/upstream.h"
 
@@ -27,6 +25,8 @@ using CallOutcome = gitlab::CallOutcome;
 using CallDone = gitlab::CallDone;
 using UpstreamCall = pipeline::CallHandle;
 
+// What the call path is configured with: Prepare's part and the Pipeline's
+// (PipelineOptionsOf).
 struct UpstreamOptions {
   gitlab::BaseUrl base_url;
   // Used when a request names no credentials; none = unauthenticated.
@@ -43,17 +43,14 @@ struct UpstreamOptions {
 
 // The reactors' way down: gitlab::Prepare turns a v1::Request into a
 // PreparedCall in one pass, and the Upstream (the Pipeline, or a test's fake)
-// runs it. Shared by every RPC.
+// runs it. Shared by every RPC; holds no call state.
 //
 // Start may be called from any thread. `done` runs exactly once: on the
 // calling thread when the request is refused at once (bad input, overload),
 // otherwise on one of the pipeline's threads. It must not block.
 class UpstreamCaller {
  public:
-  // Runs calls on its own Pipeline over `engine`.
-  UpstreamCaller(engine::Engine* engine, metrics::Metrics* metrics,
-                 UpstreamOptions options);
-  // Runs calls on `upstream` (not owned; a test's fake).
+  // Runs calls on `upstream` (not owned): the Pipeline, or a test's fake.
   UpstreamCaller(pipeline::Upstream* upstream, UpstreamOptions options);
 
   // `flow` is the engine's fair-queueing key: 0 for unary calls, one per
@@ -71,15 +68,15 @@ class UpstreamCaller {
   uint64_t NewFlow() { return upstream_->NewFlow(); }
 
   const UpstreamOptions& options() const { return options_; }
-  // The embedded pipeline; null when running on another Upstream.
-  pipeline::Pipeline* pipeline() { return pipeline_.get(); }
 
  private:
   const UpstreamOptions options_;
   const gitlab::PrepareOptions prepare_;
-  std::unique_ptr<pipeline::Pipeline> pipeline_;
   pipeline::Upstream* const upstream_;
 };
+
+// The Pipeline's share of `options`.
+pipeline::PipelineOptions PipelineOptionsOf(const UpstreamOptions& options);
 
 }  // namespace gitlab_gateway::server
 

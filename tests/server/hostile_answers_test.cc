@@ -90,8 +90,10 @@ class MappingThreadTest : public ::testing::Test {
     upstream.base_url = *gitlab::ParseBaseUrl(fake_.base_url());
     upstream.limiter.per_minute = 0;
     upstream.retry.max_attempts = 1;
-    caller_ = std::make_unique<server::UpstreamCaller>(
-        engine_.get(), &metrics_, std::move(upstream));
+    pipeline_ = std::make_unique<pipeline::Pipeline>(
+        engine_.get(), &metrics_, server::PipelineOptionsOf(upstream));
+    caller_ = std::make_unique<server::UpstreamCaller>(pipeline_.get(),
+                                                       std::move(upstream));
     fake_.SetHandler([](const RecordedRequest& r) {
       const size_t size =
           absl::StrContains(r.path, "big") ? 4 * pipeline::AttemptLoop::kInlineAnswerBytes : 16;
@@ -117,6 +119,7 @@ class MappingThreadTest : public ::testing::Test {
   FakeGitLab fake_;
   metrics::Metrics metrics_;
   std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<server::UpstreamCaller> caller_;
 };
 
