@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/engine/connection_guard.h"
+#include "service/engine/event_loop.h"
 #include "service/engine/fair_queue.h"
 #include "service/engine/http_types.h"
 
@@ -53,9 +54,15 @@ struct EngineOptions {
   std::function<void()> on_unclean_connection;
 };
 
+// One submission's state (transfer.h).
+struct Transfer;
+
 // The shared HTTP engine: one loop thread owns one CURLM and drives it with
 // curl_multi_socket_action on epoll. Other threads hand it work through a
 // queue and an eventfd wakeup; nothing but the loop thread touches curl.
+// This class keeps the bookkeeping (queue, slots, handle pool, completions);
+// EventLoop drives the sockets and curl's timer, Transfer configures one
+// easy handle and runs its callbacks.
 //
 // Waiting transfers are served round-robin across HttpRequest::flow, so one
 // big batch cannot starve other callers.
@@ -93,8 +100,6 @@ class Engine {
   EngineLoad load() const;
 
  private:
-  struct Transfer;
-
   explicit Engine(EngineOptions options);
   absl::Status Init();
   void Run();
@@ -109,24 +114,9 @@ class Engine {
   // Removes the transfer (from curl too) without running its completion.
   std::unique_ptr<Transfer> Detach(TransferId id);
   void Release(Transfer* transfer);
-  // Gives back the response bytes a failed transfer had charged.
-  void ReleaseCharge(Transfer* transfer);
   void ReportLoad();
-  int WaitMillis(absl::Time now) const;
-
-  static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* userp,
-                      void* socketp) noexcept;
-  static int OnTimer(CURLM* multi, long timeout_ms, void* userp) noexcept;
-  static size_t OnWrite(char* data, size_t size, size_t n, void* userp) noexcept;
-  static size_t OnHeader(char* data, size_t size, size_t n,
-                         void* userp) noexcept;
-  static int OnPrereq(void* clientp, char* primary_ip, char* local_ip,
-                      int primary_port, int local_port) noexcept;
 
   const EngineOptions options_;
-  int epoll_fd_ = -1;
-  int wake_fd_ = -1;
-  CURLM* multi_ = nullptr;
   std::thread loop_;
 
   mutable absl::Mutex mu_;
@@ -143,9 +133,12 @@ class Engine {
   absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> transfers_;
   FairQueue queue_;
   std::vector<CURL*> idle_handles_;
-  // Outlives multi_: the connection cache closes sockets through it.
+  // Outlives the CURLM (~Engine closes events_ first): the connection cache
+  // closes sockets through it.
   ConnectionGuard guard_;
-  absl::Time curl_timer_ = absl::InfiniteFuture();
+  // epoll, the wakeup eventfd and the CURLM. Wake() from any thread, the
+  // rest on the loop thread.
+  EventLoop events_;
   absl::Time next_expiry_sweep_ = absl::InfinitePast();
   EngineLoad last_load_;
 };
