@@ -8,12 +8,12 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "service/gitlab/credentials.h"
+#include "service/server/config_from_flags.h"
 #include "service/server/gateway_server.h"
 #include "service/server/log.h"
 
@@ -21,7 +21,7 @@ namespace {
 
 // Flag defaults come from the environment, so containers configure by env and
 // an explicit flag still wins.
-std::string EnvOr(const char* name, const char* fallback) {
+std::string EnvOr(const char* name, const std::string& fallback) {
   const char* value = std::getenv(name);
   return value != nullptr && *value != '\0' ? value : fallback;
 }
@@ -61,95 +61,174 @@ absl::Duration EnvDurationOr(const char* name, absl::Duration fallback) {
       "a duration like 30s or 500ms");
 }
 
+// The flags' defaults, in one place (tests build configs from them too).
+const gitlab_gateway::server::FlagValues& Defaults() {
+  static const auto* defaults = new gitlab_gateway::server::FlagValues();
+  return *defaults;
+}
+
 }  // namespace
 
-ABSL_FLAG(std::string, listen, EnvOr("GITLAB_GATEWAY_LISTEN", "0.0.0.0:50051"),
+ABSL_FLAG(std::string, listen,
+          EnvOr("GITLAB_GATEWAY_LISTEN", Defaults().listen),
           "gRPC listen address [env GITLAB_GATEWAY_LISTEN]");
 ABSL_FLAG(std::string, metrics_listen,
-          EnvOr("GITLAB_GATEWAY_METRICS_LISTEN", "0.0.0.0:9090"),
+          EnvOr("GITLAB_GATEWAY_METRICS_LISTEN", Defaults().metrics_listen),
           "Prometheus /metrics listen address; empty or \"off\" disables "
           "[env GITLAB_GATEWAY_METRICS_LISTEN]");
-ABSL_FLAG(std::string, gitlab_url, EnvOr("GITLAB_URL", "https://gitlab.com"),
+ABSL_FLAG(std::string, gitlab_url, EnvOr("GITLAB_URL", Defaults().gitlab_url),
           "GitLab base URL [env GITLAB_URL]");
-ABSL_FLAG(std::string, token_file, EnvOr("GITLAB_TOKEN_FILE", ""),
+ABSL_FLAG(std::string, token_file,
+          EnvOr("GITLAB_TOKEN_FILE", Defaults().token_file),
           "file holding the default GitLab token (else env GITLAB_TOKEN) "
           "[env GITLAB_TOKEN_FILE]");
-ABSL_FLAG(std::string, token_type, EnvOr("GITLAB_TOKEN_TYPE", "private"),
+ABSL_FLAG(std::string, token_type,
+          EnvOr("GITLAB_TOKEN_TYPE", Defaults().token_type),
           "type of the default token: private, oauth or job "
           "[env GITLAB_TOKEN_TYPE]");
-ABSL_FLAG(std::string, ca_file, EnvOr("GITLAB_CA_FILE", ""),
+ABSL_FLAG(std::string, ca_file, EnvOr("GITLAB_CA_FILE", Defaults().ca_file),
           "CA bundle for GitLab's TLS certificate; empty = system store "
           "[env GITLAB_CA_FILE]");
-ABSL_FLAG(int, max_in_flight, EnvIntOr("GITLAB_GATEWAY_MAX_IN_FLIGHT", 64),
+ABSL_FLAG(int, max_in_flight,
+          EnvIntOr("GITLAB_GATEWAY_MAX_IN_FLIGHT", Defaults().max_in_flight),
           "upstream transfers at once [env GITLAB_GATEWAY_MAX_IN_FLIGHT]");
-ABSL_FLAG(int, max_queue, EnvIntOr("GITLAB_GATEWAY_MAX_QUEUE", 10000),
+ABSL_FLAG(int, max_queue,
+          EnvIntOr("GITLAB_GATEWAY_MAX_QUEUE", Defaults().max_queue),
           "requests waiting for an upstream slot before RESOURCE_EXHAUSTED "
           "[env GITLAB_GATEWAY_MAX_QUEUE]");
-ABSL_FLAG(int, batch_window, EnvIntOr("GITLAB_GATEWAY_BATCH_WINDOW", 256),
+ABSL_FLAG(int, batch_window,
+          EnvIntOr("GITLAB_GATEWAY_BATCH_WINDOW", Defaults().batch_window),
           "BatchExecute items per stream in flight or awaiting their write; "
           "reading pauses beyond it [env GITLAB_GATEWAY_BATCH_WINDOW]");
 ABSL_FLAG(double, rate_limit_per_minute,
-          EnvDoubleOr("GITLAB_GATEWAY_RATE_LIMIT_PER_MINUTE", 2000),
+          EnvDoubleOr("GITLAB_GATEWAY_RATE_LIMIT_PER_MINUTE",
+                      Defaults().rate_limit_per_minute),
           "calls per minute per credential (GitLab.com allows 2000); 0 "
           "disables [env GITLAB_GATEWAY_RATE_LIMIT_PER_MINUTE]");
-ABSL_FLAG(double, rate_limit_burst, EnvDoubleOr("GITLAB_GATEWAY_RATE_LIMIT_BURST", 100),
-          "token bucket burst per credential [env GITLAB_GATEWAY_RATE_LIMIT_BURST]");
-ABSL_FLAG(int, retry_max_attempts, EnvIntOr("GITLAB_GATEWAY_RETRY_MAX_ATTEMPTS", 3),
+ABSL_FLAG(
+    double, rate_limit_burst,
+    EnvDoubleOr("GITLAB_GATEWAY_RATE_LIMIT_BURST", Defaults().rate_limit_burst),
+    "token bucket burst per credential [env GITLAB_GATEWAY_RATE_LIMIT_BURST]");
+ABSL_FLAG(int, retry_max_attempts,
+          EnvIntOr("GITLAB_GATEWAY_RETRY_MAX_ATTEMPTS",
+                   Defaults().retry_max_attempts),
           "attempts per call including the first; 1 disables retries "
           "[env GITLAB_GATEWAY_RETRY_MAX_ATTEMPTS]");
 ABSL_FLAG(absl::Duration, retry_base,
-          EnvDurationOr("GITLAB_GATEWAY_RETRY_BASE", absl::Milliseconds(100)),
+          EnvDurationOr("GITLAB_GATEWAY_RETRY_BASE", Defaults().retry_base),
           "backoff base (full jitter) [env GITLAB_GATEWAY_RETRY_BASE]");
 ABSL_FLAG(absl::Duration, retry_cap,
-          EnvDurationOr("GITLAB_GATEWAY_RETRY_CAP", absl::Seconds(5)),
+          EnvDurationOr("GITLAB_GATEWAY_RETRY_CAP", Defaults().retry_cap),
           "backoff cap [env GITLAB_GATEWAY_RETRY_CAP]");
 ABSL_FLAG(double, retry_budget_ratio,
-          EnvDoubleOr("GITLAB_GATEWAY_RETRY_BUDGET_RATIO", 0.2),
+          EnvDoubleOr("GITLAB_GATEWAY_RETRY_BUDGET_RATIO",
+                      Defaults().retry_budget_ratio),
           "retries in progress at most this share of active calls "
           "[env GITLAB_GATEWAY_RETRY_BUDGET_RATIO]");
-ABSL_FLAG(int, retry_budget_min, EnvIntOr("GITLAB_GATEWAY_RETRY_BUDGET_MIN", 3),
+ABSL_FLAG(int, retry_budget_min,
+          EnvIntOr("GITLAB_GATEWAY_RETRY_BUDGET_MIN",
+                   Defaults().retry_budget_min),
           "retries always allowed in progress, whatever the ratio "
           "[env GITLAB_GATEWAY_RETRY_BUDGET_MIN]");
 ABSL_FLAG(int, paginate_max_pages,
-          EnvIntOr("GITLAB_GATEWAY_PAGINATE_MAX_PAGES", 1000),
-          "hard cap on pages per Paginate call [env GITLAB_GATEWAY_PAGINATE_MAX_PAGES]");
-ABSL_FLAG(int, paginate_prefetch, EnvIntOr("GITLAB_GATEWAY_PAGINATE_PREFETCH", 4),
+          EnvIntOr("GITLAB_GATEWAY_PAGINATE_MAX_PAGES",
+                   Defaults().paginate_max_pages),
+          "hard cap on pages per Paginate call [env "
+          "GITLAB_GATEWAY_PAGINATE_MAX_PAGES]");
+ABSL_FLAG(int, paginate_prefetch,
+          EnvIntOr("GITLAB_GATEWAY_PAGINATE_PREFETCH",
+                   Defaults().paginate_prefetch),
           "offset pages fetched ahead when GitLab reports totals "
           "[env GITLAB_GATEWAY_PAGINATE_PREFETCH]");
-ABSL_FLAG(int, max_response_mb, EnvIntOr("GITLAB_GATEWAY_MAX_RESPONSE_MB", 64),
-          "largest GitLab response body, MiB [env GITLAB_GATEWAY_MAX_RESPONSE_MB]");
-ABSL_FLAG(int, stream_budget_mb, EnvIntOr("GITLAB_GATEWAY_STREAM_BUDGET_MB", 0),
+ABSL_FLAG(
+    int, max_response_mb,
+    EnvIntOr("GITLAB_GATEWAY_MAX_RESPONSE_MB", Defaults().max_response_mb),
+    "largest GitLab response body, MiB [env GITLAB_GATEWAY_MAX_RESPONSE_MB]");
+ABSL_FLAG(int, stream_budget_mb,
+          EnvIntOr("GITLAB_GATEWAY_STREAM_BUDGET_MB",
+                   Defaults().stream_budget_mb),
           "BatchExecute MiB per stream: reading pauses while request bodies "
           "in flight plus unwritten answers reach it; answers beyond it fail "
           "with GATEWAY_OVERLOADED; 0 = 2 x max_response_mb "
           "[env GITLAB_GATEWAY_STREAM_BUDGET_MB]");
-ABSL_FLAG(int, memory_budget_mb, EnvIntOr("GITLAB_GATEWAY_MEMORY_BUDGET_MB", 0),
+ABSL_FLAG(int, memory_budget_mb,
+          EnvIntOr("GITLAB_GATEWAY_MEMORY_BUDGET_MB",
+                   Defaults().memory_budget_mb),
           "MiB of request and response bodies the gateway buffers at once; "
           "beyond it calls fail with RESOURCE_EXHAUSTED (GATEWAY_OVERLOADED); "
           "0 = 16 x max_response_mb [env GITLAB_GATEWAY_MEMORY_BUDGET_MB]");
 ABSL_FLAG(absl::Duration, default_timeout,
-          EnvDurationOr("GITLAB_GATEWAY_DEFAULT_TIMEOUT", absl::Seconds(30)),
+          EnvDurationOr("GITLAB_GATEWAY_DEFAULT_TIMEOUT",
+                        Defaults().default_timeout),
           "call timeout when neither Request.timeout nor the RPC deadline is "
           "set [env GITLAB_GATEWAY_DEFAULT_TIMEOUT]");
 ABSL_FLAG(absl::Duration, max_timeout,
-          EnvDurationOr("GITLAB_GATEWAY_MAX_TIMEOUT", absl::Minutes(10)),
+          EnvDurationOr("GITLAB_GATEWAY_MAX_TIMEOUT", Defaults().max_timeout),
           "upper bound for Request.timeout [env GITLAB_GATEWAY_MAX_TIMEOUT]");
 ABSL_FLAG(absl::Duration, connect_timeout,
-          EnvDurationOr("GITLAB_GATEWAY_CONNECT_TIMEOUT", absl::Seconds(10)),
+          EnvDurationOr("GITLAB_GATEWAY_CONNECT_TIMEOUT",
+                        Defaults().connect_timeout),
           "TCP+TLS connect timeout [env GITLAB_GATEWAY_CONNECT_TIMEOUT]");
 ABSL_FLAG(int, trim_after_burst,
-          EnvIntOr("GITLAB_GATEWAY_TRIM_AFTER_BURST", 1000),
+          EnvIntOr("GITLAB_GATEWAY_TRIM_AFTER_BURST",
+                   Defaults().trim_after_burst),
           "after this many calls were in flight or queued at once, return "
           "freed memory to the kernel once the gateway is idle again; 0 "
           "disables [env GITLAB_GATEWAY_TRIM_AFTER_BURST]");
 ABSL_FLAG(absl::Duration, shutdown_grace,
-          EnvDurationOr("GITLAB_GATEWAY_SHUTDOWN_GRACE", absl::Seconds(25)),
+          EnvDurationOr("GITLAB_GATEWAY_SHUTDOWN_GRACE",
+                        Defaults().shutdown_grace),
           "on SIGTERM, how long in-flight calls may finish "
           "[env GITLAB_GATEWAY_SHUTDOWN_GRACE]");
 
+namespace {
+
+// The parsed flags, and which of them came from their environment variable:
+// set there (non-empty) while the flag still holds its default, which is the
+// variable's value (a flag restating that value counts as the variable).
+gitlab_gateway::server::FlagValues ReadFlags() {
+  gitlab_gateway::server::FlagValues flags;
+  flags.listen = absl::GetFlag(FLAGS_listen);
+  flags.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  flags.gitlab_url = absl::GetFlag(FLAGS_gitlab_url);
+  flags.token_file = absl::GetFlag(FLAGS_token_file);
+  flags.token_type = absl::GetFlag(FLAGS_token_type);
+  flags.ca_file = absl::GetFlag(FLAGS_ca_file);
+  flags.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  flags.max_queue = absl::GetFlag(FLAGS_max_queue);
+  flags.batch_window = absl::GetFlag(FLAGS_batch_window);
+  flags.rate_limit_per_minute = absl::GetFlag(FLAGS_rate_limit_per_minute);
+  flags.rate_limit_burst = absl::GetFlag(FLAGS_rate_limit_burst);
+  flags.retry_max_attempts = absl::GetFlag(FLAGS_retry_max_attempts);
+  flags.retry_base = absl::GetFlag(FLAGS_retry_base);
+  flags.retry_cap = absl::GetFlag(FLAGS_retry_cap);
+  flags.retry_budget_ratio = absl::GetFlag(FLAGS_retry_budget_ratio);
+  flags.retry_budget_min = absl::GetFlag(FLAGS_retry_budget_min);
+  flags.paginate_max_pages = absl::GetFlag(FLAGS_paginate_max_pages);
+  flags.paginate_prefetch = absl::GetFlag(FLAGS_paginate_prefetch);
+  flags.max_response_mb = absl::GetFlag(FLAGS_max_response_mb);
+  flags.stream_budget_mb = absl::GetFlag(FLAGS_stream_budget_mb);
+  flags.memory_budget_mb = absl::GetFlag(FLAGS_memory_budget_mb);
+  flags.default_timeout = absl::GetFlag(FLAGS_default_timeout);
+  flags.max_timeout = absl::GetFlag(FLAGS_max_timeout);
+  flags.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
+  flags.trim_after_burst = absl::GetFlag(FLAGS_trim_after_burst);
+  flags.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  flags.gitlab_token = EnvOr("GITLAB_TOKEN", "");
+  for (const auto& [name, env] : gitlab_gateway::server::FlagEnvironment()) {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag != nullptr && !EnvOr(env, "").empty() &&
+        flag->CurrentValue() == flag->DefaultValue()) {
+      flags.from_env.insert(name);
+    }
+  }
+  return flags;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using gitlab_gateway::LogLine;
-  namespace gitlab = gitlab_gateway::gitlab;
   absl::SetProgramUsageMessage(
       "gitlab-gateway: a gRPC gateway to the GitLab API. Flags also read "
       "the environment variables named in their help.");
@@ -161,6 +240,19 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif
 
+  const gitlab_gateway::server::FlagValues flags = ReadFlags();
+  absl::StatusOr<gitlab_gateway::server::GatewayConfig> config =
+      gitlab_gateway::server::ConfigFromFlags(flags);
+  if (!config.ok()) {
+    LogLine("ERROR", "%s", config.status().message());
+    return 2;
+  }
+  if (!config->upstream.default_credential.has_value()) {
+    LogLine("WARN",
+            "no default token: calls without credentials go to "
+            "GitLab unauthenticated");
+  }
+
   // Block the signals before any thread starts, then wait for them here.
   sigset_t signals;
   sigemptyset(&signals);
@@ -169,95 +261,17 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  gitlab_gateway::server::GatewayConfig config;
-  config.listen_address = absl::GetFlag(FLAGS_listen);
-  config.metrics_address = absl::GetFlag(FLAGS_metrics_listen);
-  // An empty variable means "unset", so the environment turns it off by name.
-  if (config.metrics_address == "off") config.metrics_address.clear();
-  config.gitlab_url = absl::GetFlag(FLAGS_gitlab_url);
-  config.engine.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
-  config.engine.max_queue =
-      static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_max_queue)));
-  config.engine.max_response_bytes =
-      static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_response_mb)))
-      << 20;
-  const size_t max_response_mb = config.engine.max_response_bytes >> 20;
-  const int stream_budget_mb = absl::GetFlag(FLAGS_stream_budget_mb);
-  const int memory_budget_mb = absl::GetFlag(FLAGS_memory_budget_mb);
-  config.stream_budget_bytes =
-      (stream_budget_mb > 0 ? static_cast<size_t>(stream_budget_mb)
-                            : 2 * max_response_mb)
-      << 20;
-  config.memory_budget_bytes =
-      (memory_budget_mb > 0 ? static_cast<size_t>(memory_budget_mb)
-                            : 16 * max_response_mb)
-      << 20;
-  // A budget smaller than one answer would refuse every large answer.
-  if (config.stream_budget_bytes < config.engine.max_response_bytes ||
-      config.memory_budget_bytes < config.stream_budget_bytes) {
-    LogLine("ERROR",
-            "stream_budget_mb (%d MiB) must be at least max_response_mb (%d), "
-            "and memory_budget_mb (%d MiB) at least stream_budget_mb",
-            static_cast<int>(config.stream_budget_bytes >> 20),
-            static_cast<int>(max_response_mb),
-            static_cast<int>(config.memory_budget_bytes >> 20));
-    return 2;
-  }
-  config.engine.ca_file = absl::GetFlag(FLAGS_ca_file);
-  config.engine.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
-  config.batch_window = absl::GetFlag(FLAGS_batch_window);
-  config.paginate.max_pages = std::max(1, absl::GetFlag(FLAGS_paginate_max_pages));
-  config.paginate.prefetch = std::max(1, absl::GetFlag(FLAGS_paginate_prefetch));
-  config.upstream.limiter.per_minute = absl::GetFlag(FLAGS_rate_limit_per_minute);
-  config.upstream.limiter.burst = absl::GetFlag(FLAGS_rate_limit_burst);
-  config.upstream.retry.max_attempts = std::max(1, absl::GetFlag(FLAGS_retry_max_attempts));
-  config.upstream.retry.base = absl::GetFlag(FLAGS_retry_base);
-  config.upstream.retry.cap = absl::GetFlag(FLAGS_retry_cap);
-  config.upstream.retry_budget_ratio = absl::GetFlag(FLAGS_retry_budget_ratio);
-  config.upstream.retry_budget_min = absl::GetFlag(FLAGS_retry_budget_min);
-  config.upstream.default_timeout = absl::GetFlag(FLAGS_default_timeout);
-  config.upstream.max_timeout = absl::GetFlag(FLAGS_max_timeout);
-  config.trim.burst =
-      static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_trim_after_burst)));
-
-  absl::StatusOr<gitlab::TokenKind> kind =
-      gitlab::ParseTokenKind(absl::GetFlag(FLAGS_token_type));
-  if (!kind.ok()) {
-    LogLine("ERROR", "token_type: %s", kind.status().message());
-    return 2;
-  }
-  const std::string token_file = absl::GetFlag(FLAGS_token_file);
-  const char* token_env = std::getenv("GITLAB_TOKEN");
-  if (!token_file.empty()) {
-    absl::StatusOr<gitlab::Credential> credential =
-        gitlab::LoadCredentialFile(token_file, *kind);
-    if (!credential.ok()) {
-      LogLine("ERROR", "token_file: %s", credential.status().message());
-      return 2;
-    }
-    config.upstream.default_credential = *std::move(credential);
-  } else if (token_env != nullptr && *token_env != '\0') {
-    if (std::optional<std::string> problem = gitlab::TokenProblem(token_env)) {
-      LogLine("ERROR", "GITLAB_TOKEN: %s", *problem);
-      return 2;
-    }
-    config.upstream.default_credential = gitlab::Credential{*kind, token_env};
-  } else {
-    LogLine("WARN", "no default token: calls without credentials go to "
-                    "GitLab unauthenticated");
-  }
-
-  auto server = gitlab_gateway::server::GatewayServer::Start(std::move(config));
+  auto server =
+      gitlab_gateway::server::GatewayServer::Start(*std::move(config));
   if (!server.ok()) {
     LogLine("ERROR", "%s", server.status().ToString());
     return 1;
   }
   int signal_number = 0;
   sigwait(&signals, &signal_number);
-  absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
   LogLine("INFO", "signal %d: draining for up to %s", signal_number,
-          absl::FormatDuration(grace));
-  (*server)->Shutdown(grace);
+          absl::FormatDuration(flags.shutdown_grace));
+  (*server)->Shutdown(flags.shutdown_grace);
   server->reset();
   LogLine("INFO", "stopped");
   return 0;

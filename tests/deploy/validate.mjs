@@ -41,24 +41,32 @@ const require = createRequire(path.join(modules, "package.json"));
 const YAML = require("yaml");
 
 // Facts about the gateway, read from its source so that drift is caught.
+// The flag defaults are FlagValues' member initializers
+// (service/server/config_from_flags.h); main.cc pairs each with its
+// variable: EnvIntOr("GITLAB_GATEWAY_MAX_QUEUE", Defaults().max_queue).
 export function readFacts(root) {
   const main = fs.readFileSync(path.join(root, "service/main.cc"), "utf8");
+  const flagValues = fs.readFileSync(path.join(root, "service/server/config_from_flags.h"), "utf8");
   const metrics = fs.readFileSync(path.join(root, "service/metrics/metrics.cc"), "utf8");
   const dockerfile = fs.readFileSync(path.join(root, "Dockerfile"), "utf8");
-  const need = (re, what) => {
-    const m = re.exec(main);
-    if (!m) throw new Error(`service/main.cc: cannot find ${what}; update tests/deploy/validate.mjs`);
-    return m;
+  const fail = (what) => { throw new Error(`service/main.cc or config_from_flags.h: cannot find ${what}; update tests/deploy/validate.mjs`); };
+  const pairs = [...main.matchAll(/(Env\w*Or)\(\s*"([A-Z0-9_]+)",\s*Defaults\(\)\.(\w+)\)/g)];
+  // The initializer of the member whose variable is `env`, e.g. `"0.0.0.0:9090"`.
+  const initializer = (env, what) => {
+    const pair = pairs.find((m) => m[2] === env) ?? fail(what);
+    const m = new RegExp(`^\\s*[\\w:]+ ${pair[3]} = ([^;]+);`, "m").exec(flagValues) ?? fail(what);
+    return m[1].trim();
   };
-  const grace = need(/EnvDurationOr\(\s*"GITLAB_GATEWAY_SHUTDOWN_GRACE",\s*absl::(Seconds|Minutes|Milliseconds)\((\d+)\)/, "the shutdown_grace default");
+  const text = (env, what) => (/^"([^"]+)"$/.exec(initializer(env, what)) ?? fail(what))[1];
+  const grace = /^absl::(Seconds|Minutes|Milliseconds)\((\d+)\)$/.exec(initializer("GITLAB_GATEWAY_SHUTDOWN_GRACE", "the shutdown_grace default")) ?? fail("the shutdown_grace default");
   const unit = { Seconds: "s", Minutes: "m", Milliseconds: "ms" }[grace[1]];
   return {
     defaults: {
-      listen: need(/EnvOr\(\s*"GITLAB_GATEWAY_LISTEN",\s*"([^"]+)"\)/, "the listen default")[1],
-      metricsListen: need(/EnvOr\(\s*"GITLAB_GATEWAY_METRICS_LISTEN",\s*"([^"]+)"\)/, "the metrics_listen default")[1],
-      gitlabUrl: need(/EnvOr\(\s*"GITLAB_URL",\s*"([^"]+)"\)/, "the gitlab_url default")[1],
+      listen: text("GITLAB_GATEWAY_LISTEN", "the listen default"),
+      metricsListen: text("GITLAB_GATEWAY_METRICS_LISTEN", "the metrics_listen default"),
+      gitlabUrl: text("GITLAB_URL", "the gitlab_url default"),
       shutdownGrace: `${grace[2]}${unit}`,
-      ints: Object.fromEntries([...main.matchAll(/EnvIntOr\(\s*"([A-Z0-9_]+)",\s*(\d+)\)/g)].map((m) => [m[1], Number(m[2])])),
+      ints: Object.fromEntries(pairs.filter((m) => m[1] === "EnvIntOr").map((m) => [m[2], Number(initializer(m[2], `the ${m[3]} default`))])),
     },
     envNames: new Set([...main.matchAll(/(?:Env\w*Or\(|getenv\()\s*"([A-Z][A-Z0-9_]*)"/g)].map((m) => m[1])),
     metricNames: new Set([...metrics.matchAll(/\.Name\("([a-zA-Z_:][a-zA-Z0-9_:]*)"\)/g)].map((m) => m[1])),

@@ -1,10 +1,14 @@
 #include "tests/faults/fault_cases.h"
 
 #include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/rpc/error_details.pb.h"
+#include "tests/support/status_details.h"
 
 namespace gitlab_gateway::testing {
 namespace {
@@ -142,15 +146,8 @@ gitlab::gateway::v1::Request RequestFor(const FaultCase& c, std::string id,
 
 std::string CheckOutcome(const FaultCase& c, grpc::StatusCode code,
                          const google::rpc::Status& rpc) {
-  std::vector<std::string> infos;
-  int retry_infos = 0;
-  for (const auto& any : rpc.details()) {
-    google::rpc::ErrorInfo info;
-    if (any.Is<google::rpc::ErrorInfo>() && any.UnpackTo(&info)) {
-      infos.push_back(info.reason());
-    }
-    if (any.Is<google::rpc::RetryInfo>()) ++retry_infos;
-  }
+  const std::vector<std::string> infos = Reasons(rpc);
+  const size_t retry_infos = Details<google::rpc::RetryInfo>(rpc).size();
   std::vector<std::string> wanted;
   for (const Outcome& o : c.outcomes) {
     wanted.push_back(
@@ -177,12 +174,13 @@ std::string CheckOutcome(const FaultCase& c, grpc::StatusCode code,
 }
 
 std::string CheckOutcome(const FaultCase& c, const grpc::Status& status) {
-  google::rpc::Status rpc;
-  if (!status.ok() && !rpc.ParseFromString(status.error_details())) {
+  std::optional<google::rpc::Status> parsed = ParseRpcStatus(status);
+  if (!status.ok() && !parsed.has_value()) {
     return absl::StrCat(c.name, ": error_details do not parse (code ",
                         status.error_code(), " \"", status.error_message(),
                         "\")");
   }
+  google::rpc::Status rpc = parsed.value_or(google::rpc::Status());
   if (!status.ok() && rpc.message().empty()) {
     rpc.set_message(status.error_message());
   }

@@ -6,9 +6,12 @@
 #include "service/gitlab/response_body.h"
 #include "service/gitlab/status_mapping.h"
 #include "service/gitlab/url_builder.h"
+#include "tests/support/status_matchers.h"
 
 namespace gitlab_gateway::gitlab {
 namespace {
+
+using ::gitlab_gateway::testing::OnlyDetail;
 
 TEST(ResolveNextLinkTest, AcceptsOnlyTheConfiguredOriginAndApiRoot) {
   BaseUrl base = *ParseBaseUrl("https://gitlab.example/gitlab");
@@ -67,23 +70,11 @@ TEST(MapGraphqlErrorsTest, OkWithoutErrorsAndDetailedWithThem) {
   grpc::Status status = MapGraphqlErrors("gitlab.example", answer);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), ::testing::HasSubstr("a; b"));
-  google::rpc::Status rpc = ToRpcStatus(status);
-  google::rpc::BadRequest bad;
-  for (const auto& any : rpc.details()) {
-    if (any.Is<google::rpc::BadRequest>()) any.UnpackTo(&bad);
-  }
+  google::rpc::BadRequest bad =
+      OnlyDetail<google::rpc::BadRequest>(ToRpcStatus(status));
   ASSERT_EQ(bad.field_violations_size(), 2);
   EXPECT_EQ(bad.field_violations(0).field(), "query");
   EXPECT_EQ(bad.field_violations(1).field(), "query.q.0");
-}
-
-google::rpc::BadRequest BadRequestOf(const grpc::Status& status) {
-  google::rpc::BadRequest bad;
-  const google::rpc::Status rpc = ToRpcStatus(status);
-  for (const auto& any : rpc.details()) {
-    if (any.Is<google::rpc::BadRequest>()) any.UnpackTo(&bad);
-  }
-  return bad;
 }
 
 TEST(MapGraphqlErrorsTest, OnlyTopLevelErrorsCount) {
@@ -115,7 +106,8 @@ TEST(MapGraphqlErrorsTest, ErrorsTooLongToParseAreReportedBySize) {
   EXPECT_THAT(status.error_message(),
               ::testing::HasSubstr(std::to_string(errors.size()) +
                                    " bytes of GraphQL errors"));
-  google::rpc::BadRequest bad = BadRequestOf(status);
+  google::rpc::BadRequest bad =
+      OnlyDetail<google::rpc::BadRequest>(ToRpcStatus(status));
   ASSERT_EQ(bad.field_violations_size(), 1);
   EXPECT_EQ(bad.field_violations(0).field(), "query");
   EXPECT_LE((status.error_details().size() + 2) / 3 * 4, kMaxErrorTrailerBytes);

@@ -6,25 +6,15 @@
 
 #include "gitlab/gateway/v1/gateway.pb.h"
 #include "gtest/gtest.h"
+#include "tests/support/status_matchers.h"
 
 namespace gitlab_gateway::gitlab {
 namespace {
 
+using ::gitlab_gateway::testing::Details;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 constexpr absl::string_view kHost = "gitlab.example.com";
-
-template <typename T>
-std::vector<T> DetailsOf(const grpc::Status& status) {
-  google::rpc::Status rpc;
-  EXPECT_TRUE(rpc.ParseFromString(status.error_details()));
-  std::vector<T> out;
-  for (const auto& any : rpc.details()) {
-    T detail;
-    if (any.Is<T>() && any.UnpackTo(&detail)) out.push_back(detail);
-  }
-  return out;
-}
 
 UpstreamAnswer Answer(int code, absl::string_view body,
                       const Headers& headers = {}) {
@@ -121,7 +111,7 @@ TEST(TrailerBudgetTest, SmallBodyAndHeadersAreKeptWhole) {
   for (int i = 0; i < 20; ++i) {
     headers.emplace_back("X-Header-" + std::to_string(i), std::string(40, 'v'));
   }
-  const auto errors = DetailsOf<v1::GitLabError>(
+  const auto errors = Details<v1::GitLabError>(
       MapGitLabAnswer(kHost, Answer(500, body, headers)));
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].body(), body);
@@ -146,7 +136,7 @@ TEST(TrailerBudgetTest, LargeBodyIsCutToTheTrailerBudget) {
   for (const auto& row : rows) {
     const grpc::Status status = MapGitLabAnswer(kHost, Answer(500, row.body));
     EXPECT_LE(TrailerBytes(status), kMaxErrorTrailerBytes) << row.name;
-    const auto errors = DetailsOf<v1::GitLabError>(status);
+    const auto errors = Details<v1::GitLabError>(status);
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_GT(errors[0].body().size(), row.at_least) << row.name;
     EXPECT_LT(errors[0].body().size(), kMaxErrorTrailerBytes) << row.name;
@@ -164,7 +154,7 @@ TEST(TrailerBudgetTest, OverflowingHeadersAreDroppedFromTheEnd) {
   const grpc::Status status =
       MapGitLabAnswer(kHost, Answer(502, "<html>oops</html>", headers));
   EXPECT_LE(TrailerBytes(status), kMaxErrorTrailerBytes);
-  const auto errors = DetailsOf<v1::GitLabError>(status);
+  const auto errors = Details<v1::GitLabError>(status);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_GT(errors[0].headers_size(), 0);
   EXPECT_LT(errors[0].headers_size(), 50);
@@ -197,8 +187,8 @@ TEST(TrailerBudgetTest, WorstCaseStaysWithinTheBudget) {
       const grpc::Status status = MapGitLabAnswer(kHost, answer);
       EXPECT_LE(TrailerBytes(status), kMaxErrorTrailerBytes) << code;
       EXPECT_LE(status.error_message().size(), 600u) << code;
-      EXPECT_EQ(DetailsOf<google::rpc::ErrorInfo>(status).size(), 1u) << code;
-      EXPECT_EQ(DetailsOf<v1::GitLabError>(status).size(), 1u) << code;
+      EXPECT_EQ(Details<google::rpc::ErrorInfo>(status).size(), 1u) << code;
+      EXPECT_EQ(Details<v1::GitLabError>(status).size(), 1u) << code;
     }
   }
 }

@@ -9,35 +9,18 @@
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "tests/support/status_matchers.h"
 
 namespace gitlab_gateway::gitlab {
 namespace {
 
+using ::gitlab_gateway::testing::Details;
 using ::testing::ElementsAre;
 using ::testing::Pair;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 using Code = grpc::StatusCode;
 
 constexpr absl::string_view kHost = "gitlab.example.com";
-
-google::rpc::Status RpcOf(const grpc::Status& status) {
-  google::rpc::Status rpc;
-  EXPECT_TRUE(rpc.ParseFromString(status.error_details()));
-  EXPECT_EQ(rpc.code(), static_cast<int>(status.error_code()));
-  EXPECT_EQ(rpc.message(), status.error_message());
-  return rpc;
-}
-
-template <typename T>
-std::vector<T> DetailsOf(const grpc::Status& status) {
-  std::vector<T> out;
-  const google::rpc::Status rpc = RpcOf(status);
-  for (const auto& any : rpc.details()) {
-    T detail;
-    if (any.Is<T>() && any.UnpackTo(&detail)) out.push_back(detail);
-  }
-  return out;
-}
 
 UpstreamAnswer Answer(int code, absl::string_view body,
                       const Headers& headers = {}) {
@@ -116,7 +99,7 @@ TEST(MapGitLabAnswerTest, TableRows) {
     EXPECT_EQ(status.error_message(),
               "GitLab " + std::to_string(row.http) + ": Something");
 
-    const auto infos = DetailsOf<google::rpc::ErrorInfo>(status);
+    const auto infos = Details<google::rpc::ErrorInfo>(status);
     ASSERT_EQ(infos.size(), 1u);
     EXPECT_EQ(infos[0].reason(), row.reason);
     EXPECT_EQ(infos[0].domain(), kHost);
@@ -126,7 +109,7 @@ TEST(MapGitLabAnswerTest, TableRows) {
     EXPECT_EQ(infos[0].metadata().at("attempts"), "2");
     EXPECT_EQ(infos[0].metadata().count("gitlabError"), 0u);
 
-    const auto errors = DetailsOf<v1::GitLabError>(status);
+    const auto errors = Details<v1::GitLabError>(status);
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_EQ(errors[0].status_code(), row.http);
     EXPECT_EQ(errors[0].message(), std::to_string(row.http) + " Something");
@@ -136,20 +119,20 @@ TEST(MapGitLabAnswerTest, TableRows) {
     EXPECT_EQ(errors[0].headers(1).value(), "01HABC");
 
     const bool bad_request = row.http == 400 || row.http == 422;
-    EXPECT_EQ(DetailsOf<google::rpc::BadRequest>(status).size(),
+    EXPECT_EQ(Details<google::rpc::BadRequest>(status).size(),
               bad_request ? 1u : 0u);
-    EXPECT_EQ(DetailsOf<google::rpc::ResourceInfo>(status).size(),
+    EXPECT_EQ(Details<google::rpc::ResourceInfo>(status).size(),
               row.http == 404 ? 1u : 0u);
-    EXPECT_EQ(DetailsOf<google::rpc::RetryInfo>(status).size(), 0u);
+    EXPECT_EQ(Details<google::rpc::RetryInfo>(status).size(), 0u);
   }
 }
 
 TEST(MapGitLabAnswerTest, EmptyBodyUsesThePhrase) {
   const grpc::Status status = MapGitLabAnswer(kHost, Answer(503, ""));
   EXPECT_EQ(status.error_message(), "GitLab 503: Service Unavailable");
-  EXPECT_EQ(DetailsOf<google::rpc::ErrorInfo>(status)[0].metadata().at(
-                "gitlabMessage"),
-            "");
+  EXPECT_EQ(
+      Details<google::rpc::ErrorInfo>(status)[0].metadata().at("gitlabMessage"),
+      "");
 }
 
 TEST(MapGitLabAnswerTest, UnprocessableCarriesFieldViolations) {
@@ -158,7 +141,7 @@ TEST(MapGitLabAnswerTest, UnprocessableCarriesFieldViolations) {
                                  "path": ["is too long"]}})"));
   EXPECT_EQ(status.error_message(),
             "GitLab 422: name has already been taken; path is too long");
-  const auto bad = DetailsOf<google::rpc::BadRequest>(status);
+  const auto bad = Details<google::rpc::BadRequest>(status);
   ASSERT_EQ(bad.size(), 1u);
   ASSERT_EQ(bad[0].field_violations_size(), 2);
   EXPECT_EQ(bad[0].field_violations(0).field(), "name");
@@ -179,7 +162,7 @@ TEST(MapGitLabAnswerTest, BadRequestWithoutMapNamesTheQuotedFieldOrRequest) {
       {"", "request", "Bad Request"},
   };
   for (const auto& row : rows) {
-    const auto bad = DetailsOf<google::rpc::BadRequest>(
+    const auto bad = Details<google::rpc::BadRequest>(
         MapGitLabAnswer(kHost, Answer(400, row.body)));
     ASSERT_EQ(bad.size(), 1u) << row.body;
     ASSERT_EQ(bad[0].field_violations_size(), 1) << row.body;
@@ -194,7 +177,7 @@ TEST(MapGitLabAnswerTest, NotFoundCarriesResourceInfo) {
       Answer(404, R"({"message": "404 Project Not Found"})");
   answer.path = "/projects/group%2Fdemo/issues/7?state=opened";
   const auto info =
-      DetailsOf<google::rpc::ResourceInfo>(MapGitLabAnswer(kHost, answer));
+      Details<google::rpc::ResourceInfo>(MapGitLabAnswer(kHost, answer));
   ASSERT_EQ(info.size(), 1u);
   EXPECT_EQ(info[0].resource_type(), "projects");
   EXPECT_EQ(info[0].resource_name(), "/projects/group%2Fdemo/issues/7");
@@ -218,7 +201,7 @@ TEST(MapGitLabAnswerTest, RateLimitedCarriesRetryInfo) {
         MapGitLabAnswer(kHost, Answer(429, "Retry later", row.headers));
     EXPECT_EQ(status.error_code(), Code::RESOURCE_EXHAUSTED) << row.name;
     EXPECT_EQ(status.error_message(), "GitLab 429: Retry later") << row.name;
-    const auto retry = DetailsOf<google::rpc::RetryInfo>(status);
+    const auto retry = Details<google::rpc::RetryInfo>(status);
     if (row.seconds < 0) {
       EXPECT_TRUE(retry.empty()) << row.name;
     } else {
@@ -235,7 +218,7 @@ TEST(MapGitLabAnswerTest, RedirectCarriesLocation) {
   const grpc::Status status = MapGitLabAnswer(
       kHost, Answer(301, R"({"message": "301 Moved Permanently"})", headers));
   EXPECT_EQ(status.error_code(), Code::FAILED_PRECONDITION);
-  const auto info = DetailsOf<google::rpc::ErrorInfo>(status);
+  const auto info = Details<google::rpc::ErrorInfo>(status);
   ASSERT_EQ(info.size(), 1u);
   EXPECT_EQ(info[0].metadata().at("location"),
             "https://gitlab.example.com/api/v4/projects/new%2Fname");
@@ -248,14 +231,14 @@ TEST(MapGitLabAnswerTest, OAuthErrorNamesTheCode) {
   EXPECT_EQ(status.error_code(), Code::UNAUTHENTICATED);
   EXPECT_EQ(status.error_message(),
             "GitLab 401: invalid_token: Token is expired.");
-  const auto info = DetailsOf<google::rpc::ErrorInfo>(status);
+  const auto info = Details<google::rpc::ErrorInfo>(status);
   ASSERT_EQ(info.size(), 1u);
   EXPECT_EQ(info[0].metadata().at("gitlabError"), "invalid_token");
 }
 
 TEST(MapGitLabAnswerTest, GitLabErrorIsValidUtf8) {
   const Headers headers = {{"X-Odd", "caf\xE9"}};
-  const auto binary = DetailsOf<v1::GitLabError>(
+  const auto binary = Details<v1::GitLabError>(
       MapGitLabAnswer(kHost, Answer(502, "\xFF\xFE", headers)));
   ASSERT_EQ(binary.size(), 1u);
   EXPECT_EQ(binary[0].body(), "\xEF\xBF\xBD\xEF\xBF\xBD");
@@ -286,12 +269,12 @@ TEST(MapTransportErrorTest, ReasonByCode) {
     if (!row.status.ok()) {
       EXPECT_EQ(status.error_message(), row.status.message());
     }
-    const auto info = DetailsOf<google::rpc::ErrorInfo>(status);
+    const auto info = Details<google::rpc::ErrorInfo>(status);
     ASSERT_EQ(info.size(), 1u) << row.status;
     EXPECT_EQ(info[0].reason(), row.reason) << row.status;
     EXPECT_EQ(info[0].domain(), kGatewayDomain);
     EXPECT_EQ(info[0].metadata().at("attempts"), "3");
-    EXPECT_TRUE(DetailsOf<v1::GitLabError>(status).empty());
+    EXPECT_TRUE(Details<v1::GitLabError>(status).empty());
   }
 }
 
@@ -301,7 +284,7 @@ TEST(MapTransportErrorTest, PayloadReasonWins) {
   const grpc::Status status = MapTransportError(failure, 1);
   EXPECT_EQ(status.error_code(), Code::UNAVAILABLE);
   EXPECT_EQ(status.error_message(), "TLS handshake failed");
-  const auto info = DetailsOf<google::rpc::ErrorInfo>(status);
+  const auto info = Details<google::rpc::ErrorInfo>(status);
   ASSERT_EQ(info.size(), 1u);
   EXPECT_EQ(info[0].reason(), "UPSTREAM_TLS_ERROR");
 }
@@ -311,13 +294,13 @@ TEST(InvalidArgumentTest, CarriesViolationAndReason) {
       {"path", "\"..\" segments are not allowed", "INVALID_PATH"});
   EXPECT_EQ(status.error_code(), Code::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "path: \"..\" segments are not allowed");
-  const auto bad = DetailsOf<google::rpc::BadRequest>(status);
+  const auto bad = Details<google::rpc::BadRequest>(status);
   ASSERT_EQ(bad.size(), 1u);
   ASSERT_EQ(bad[0].field_violations_size(), 1);
   EXPECT_EQ(bad[0].field_violations(0).field(), "path");
   EXPECT_EQ(bad[0].field_violations(0).description(),
             "\"..\" segments are not allowed");
-  const auto info = DetailsOf<google::rpc::ErrorInfo>(status);
+  const auto info = Details<google::rpc::ErrorInfo>(status);
   ASSERT_EQ(info.size(), 1u);
   EXPECT_EQ(info[0].reason(), "INVALID_PATH");
   EXPECT_EQ(info[0].domain(), kGatewayDomain);
@@ -328,7 +311,7 @@ TEST(GatewayErrorTest, CarriesReason) {
                                            "PAGE_LIMIT", "max_pages 3 reached");
   EXPECT_EQ(status.error_code(), Code::RESOURCE_EXHAUSTED);
   EXPECT_EQ(status.error_message(), "max_pages 3 reached");
-  const auto info = DetailsOf<google::rpc::ErrorInfo>(status);
+  const auto info = Details<google::rpc::ErrorInfo>(status);
   ASSERT_EQ(info.size(), 1u);
   EXPECT_EQ(info[0].reason(), "PAGE_LIMIT");
   EXPECT_EQ(info[0].domain(), kGatewayDomain);

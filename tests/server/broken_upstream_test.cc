@@ -79,8 +79,7 @@ TEST(BrokenUpstreamTest,
   grpc::Status status = h.Execute(request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
       << status.error_message();
-  EXPECT_EQ(OnlyDetail<google::rpc::ErrorInfo>(status).reason(),
-            "UPSTREAM_TIMEOUT");
+  EXPECT_THAT(status, HasReason("UPSTREAM_TIMEOUT"));
   EXPECT_EQ(h.fake.request_count(), 1u);
 }
 

@@ -152,8 +152,7 @@ TEST(ExecuteErrorsTest, RefusedConnectionIsUnavailable) {
   v1::Response response;
   grpc::Status status = h.Execute(Get("/projects"), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(OnlyDetail<google::rpc::ErrorInfo>(status).reason(),
-            "UPSTREAM_CONNECT_FAILURE");
+  EXPECT_THAT(status, HasReason("UPSTREAM_CONNECT_FAILURE"));
 }
 
 TEST(ExecuteErrorsTest, ResponseOverTheByteCapIsRefused) {
@@ -164,8 +163,7 @@ TEST(ExecuteErrorsTest, ResponseOverTheByteCapIsRefused) {
   v1::Response response;
   grpc::Status status = h.Execute(Get("/projects"), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_EQ(OnlyDetail<google::rpc::ErrorInfo>(status).reason(),
-            "RESPONSE_TOO_LARGE");
+  EXPECT_THAT(status, HasReason("RESPONSE_TOO_LARGE"));
 }
 
 struct RefusedRow {

@@ -23,8 +23,7 @@ TEST(ExecuteLimitsTest, RequestTimeoutEndsAStalledCallAndClosesIt) {
   absl::Time start = absl::Now();
   grpc::Status status = h.Execute(request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  EXPECT_EQ(OnlyDetail<google::rpc::ErrorInfo>(status).reason(),
-            "UPSTREAM_TIMEOUT");
+  EXPECT_THAT(status, HasReason("UPSTREAM_TIMEOUT"));
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   EXPECT_TRUE(h.fake.WaitForClosedByClient(1, absl::Seconds(5)));
 }
@@ -177,8 +176,7 @@ TEST(ExecuteLimitsTest, FullQueueAnswersResourceExhaustedAtOnce) {
   absl::Time start = absl::Now();
   grpc::Status status = h.Execute(Get("/projects"), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_EQ(OnlyDetail<google::rpc::ErrorInfo>(status).reason(),
-            "GATEWAY_OVERLOADED");
+  EXPECT_THAT(status, HasReason("GATEWAY_OVERLOADED"));
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   // Only the one in-flight request reached GitLab.
   EXPECT_EQ(h.fake.request_count(), 1u);

@@ -2,7 +2,8 @@
 #define GITLAB_GATEWAY_TESTS_SERVER_GATEWAY_HARNESS_H_
 
 // A real GatewayServer on 127.0.0.1:0 in front of a FakeGitLab, plus a real
-// gRPC client stub and helpers to unpack error details. Test thread only.
+// gRPC client stub; error details are read with tests/support/
+// status_matchers.h (included). Test thread only.
 
 #include <curl/curl.h>
 #include <grpcpp/grpcpp.h>
@@ -13,12 +14,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "gitlab/gateway/v1/gateway.grpc.pb.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "service/gitlab/credentials.h"
 #include "service/server/gateway_server.h"
 #include "tests/support/fake_gitlab.h"
+#include "tests/support/status_matchers.h"
 
 namespace gitlab_gateway::testing {
 
@@ -109,33 +109,6 @@ inline v1::Request Get(std::string path) {
 inline int ClosedPort() {
   FakeGitLab gone;
   return gone.port();
-}
-
-// The google.rpc.Status carried in a grpc::Status's details.
-inline google::rpc::Status RpcStatus(const grpc::Status& status) {
-  google::rpc::Status rpc;
-  EXPECT_TRUE(rpc.ParseFromString(status.error_details()))
-      << "error_details do not parse";
-  return rpc;
-}
-
-// Every detail of type T in `rpc`.
-template <typename T>
-std::vector<T> Details(const google::rpc::Status& rpc) {
-  std::vector<T> out;
-  for (const auto& any : rpc.details()) {
-    T detail;
-    if (any.Is<T>() && any.UnpackTo(&detail)) out.push_back(detail);
-  }
-  return out;
-}
-
-// The single detail of type T; fails the test when there is not exactly one.
-template <typename T>
-T OnlyDetail(const grpc::Status& status) {
-  std::vector<T> all = Details<T>(RpcStatus(status));
-  EXPECT_EQ(all.size(), 1u) << "expected exactly one " << T().GetTypeName();
-  return all.empty() ? T() : all.front();
 }
 
 }  // namespace gitlab_gateway::testing

@@ -51,11 +51,6 @@ v1::Request Post(std::string path, size_t body_bytes) {
   return request;
 }
 
-std::string Reason(const google::rpc::Status& rpc) {
-  auto info = Details<google::rpc::ErrorInfo>(rpc);
-  return info.size() == 1 ? info[0].reason() : "";
-}
-
 // A metric's value summed over its series, read from the registry.
 double MetricSum(GatewayHarness& h, const std::string& name) {
   double sum = 0;
@@ -225,13 +220,13 @@ TEST(MemoryBudgetTest, GatewayBudgetShedsExecuteCalls) {
   v1::Response response;
   grpc::Status shed = h.Execute(Post("/projects", 500 << 10), &response);
   EXPECT_EQ(shed.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_EQ(Reason(RpcStatus(shed)), "GATEWAY_OVERLOADED");
+  EXPECT_THAT(shed, HasReason("GATEWAY_OVERLOADED"));
   EXPECT_THAT(shed.error_message(),
               ::testing::HasSubstr("gateway memory budget"));
   // An answer that does not fit fails as it arrives.
   grpc::Status big = h.Execute(Get("/big"), &response);
   EXPECT_EQ(big.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_EQ(Reason(RpcStatus(big)), "GATEWAY_OVERLOADED");
+  EXPECT_THAT(big, HasReason("GATEWAY_OVERLOADED"));
   // What fits still goes through.
   EXPECT_TRUE(h.Execute(Post("/projects", 100 << 10), &response).ok());
   EXPECT_EQ(h.fake.request_count(), 3u) << "the shed call reached GitLab";
@@ -261,7 +256,7 @@ TEST(MemoryBudgetTest, PageOverTheGatewayBudgetEndsPaginate) {
   EXPECT_FALSE(reader->Read(&page));
   grpc::Status status = reader->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_EQ(Reason(RpcStatus(status)), "GATEWAY_OVERLOADED");
+  EXPECT_THAT(status, HasReason("GATEWAY_OVERLOADED"));
   EXPECT_TRUE(WaitForEmptyBudget(h));
 }
 
@@ -290,7 +285,7 @@ TEST(MemoryBudgetTest, BatchItemOverTheGatewayBudgetFailsAlone) {
     order.push_back(response.id());
     if (response.id() == "shed") {
       EXPECT_EQ(response.error().code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-      EXPECT_EQ(Reason(response.error()), "GATEWAY_OVERLOADED");
+      EXPECT_THAT(response.error(), HasReason("GATEWAY_OVERLOADED"));
     } else {
       EXPECT_FALSE(response.has_error()) << response.ShortDebugString();
     }

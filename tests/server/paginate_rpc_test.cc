@@ -163,8 +163,7 @@ TEST(PaginateTest, NextLinkToAnotherHostIsRefused) {
   std::vector<v1::Response> pages = ReadAll(h, List("/projects"), &status);
   EXPECT_EQ(pages.size(), 1u);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(OnlyDetail<google::rpc::ErrorInfo>(status).reason(),
-            "NEXT_LINK_REFUSED");
+  EXPECT_THAT(status, HasReason("NEXT_LINK_REFUSED"));
   EXPECT_EQ(h.fake.request_count(), 1u);
 }
 
@@ -181,8 +180,7 @@ TEST(PaginateTest, FailingPageEndsTheStreamAfterEarlierPages) {
   std::vector<v1::Response> pages = ReadAll(h, List("/projects"), &status);
   EXPECT_EQ(pages.size(), 1u);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
-  EXPECT_EQ(OnlyDetail<google::rpc::ErrorInfo>(status).reason(),
-            "GITLAB_INTERNAL_ERROR");
+  EXPECT_THAT(status, HasReason("GITLAB_INTERNAL_ERROR"));
 }
 
 TEST(PaginateTest, CancelStopsUpstreamCalls) {

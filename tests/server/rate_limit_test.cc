@@ -108,8 +108,7 @@ TEST(RateLimitTest, BucketHoldsUpstreamToRateAndBurst) {
     ASSERT_THAT(s.error_code(), AnyOf(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                       grpc::StatusCode::DEADLINE_EXCEEDED));
     if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
-      EXPECT_EQ(OnlyDetail<google::rpc::ErrorInfo>(s).reason(),
-                "GATEWAY_RATE_LIMITED");
+      EXPECT_THAT(s, HasReason("GATEWAY_RATE_LIMITED"));
       OnlyDetail<google::rpc::RetryInfo>(s);
     } else {
       ++late;
@@ -227,8 +226,7 @@ TEST(RateLimitTest, DeadlineShorterThanThePauseFailsFast) {
   grpc::Status status = h.Execute(request, &response);
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(1500));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_EQ(OnlyDetail<google::rpc::ErrorInfo>(status).reason(),
-            "GITLAB_RATE_LIMITED");
+  EXPECT_THAT(status, HasReason("GITLAB_RATE_LIMITED"));
   EXPECT_EQ(OnlyDetail<google::rpc::RetryInfo>(status).retry_delay().seconds(),
             30);
   // A second call during the pause never reaches GitLab.
@@ -236,8 +234,7 @@ TEST(RateLimitTest, DeadlineShorterThanThePauseFailsFast) {
   status = h.Execute(request, &response);
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(1500));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_EQ(OnlyDetail<google::rpc::ErrorInfo>(status).reason(),
-            "GATEWAY_RATE_LIMITED");
+  EXPECT_THAT(status, HasReason("GATEWAY_RATE_LIMITED"));
   EXPECT_GE(OnlyDetail<google::rpc::RetryInfo>(status).retry_delay().seconds(),
             28);
   EXPECT_EQ(h.fake.request_count(), 1u);

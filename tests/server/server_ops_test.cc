@@ -10,10 +10,13 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "service/server/config_from_flags.h"
 #include "tests/server/gateway_harness.h"
 
 namespace gitlab_gateway::testing {
@@ -130,6 +133,53 @@ TEST(ServerOpsTest, MalformedEnvironmentIsRefusedByName) {
     EXPECT_EQ(WEXITSTATUS(status), 2);
     std::string name(setting, std::string(setting).find('='));
     EXPECT_THAT(text, HasSubstr(absl::StrCat("env ", name, ": must be")));
+  }
+}
+
+// Out-of-range values stop the binary too (they used to be clamped), naming
+// the flag and, when the value came from there, its variable.
+TEST(ServerOpsTest, OutOfRangeValuesAreRefusedByName) {
+  struct Row {
+    const char* env;
+    const char* flag;
+    const char* want;
+  };
+  const Row rows[] = {
+      {"GITLAB_GATEWAY_MAX_QUEUE=-1", "",
+       "--max_queue (env GITLAB_GATEWAY_MAX_QUEUE): must be at least 0, got -1"},
+      {"GITLAB_GATEWAY_MAX_QUEUE=5", "--max_queue=-1",
+       "--max_queue: must be at least 0, got -1"},
+      {"", "--paginate_prefetch=0",
+       "--paginate_prefetch: must be at least 1, got 0"},
+  };
+  for (const Row& row : rows) {
+    std::string text;
+    int status = RunShell(
+        absl::StrCat("timeout 10 env ", row.env, " ", GG_GATEWAY_BINARY,
+                     " --listen=127.0.0.1:0 --metrics_listen= ", row.flag),
+        &text);
+    SCOPED_TRACE(absl::StrCat(row.env, " ", row.flag));
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 2);
+    EXPECT_THAT(text, HasSubstr(absl::StrCat("ERROR ", row.want, "\n")));
+  }
+}
+
+// The variables error messages name (FlagEnvironment) are the ones each
+// flag's help names.
+TEST(ServerOpsTest, EveryFlagNamesTheVariableErrorsName) {
+  std::string text;
+  RunShell(absl::StrCat("timeout 10 ", GG_GATEWAY_BINARY, " --helpfull"),
+           &text);
+  // absl wraps help lines; compare with single spaces.
+  std::string help = absl::StrJoin(
+      absl::StrSplit(text, absl::ByAnyChar(" \n"), absl::SkipEmpty()), " ");
+  for (const auto& [flag, env] : server::FlagEnvironment()) {
+    size_t at = help.find(absl::StrCat("--", flag, " ("));
+    ASSERT_NE(at, std::string::npos) << flag;
+    size_t end = help.find("; default:", at);
+    EXPECT_THAT(help.substr(at, end - at),
+                HasSubstr(absl::StrCat("[env ", env, "])")));
   }
 }
 

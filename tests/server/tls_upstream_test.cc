@@ -100,8 +100,7 @@ TEST_F(TlsUpstreamTest, UntrustedCertificateIsUnavailableAndNeverSendsTheToken) 
   v1::Response response;
   grpc::Status status = h->Execute(Get("/projects/42"), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(OnlyDetail<google::rpc::ErrorInfo>(status).reason(),
-            "UPSTREAM_TLS_FAILURE");
+  EXPECT_THAT(status, HasReason("UPSTREAM_TLS_FAILURE"));
   // The handshake failed: no request (and so no token) reached the server.
   EXPECT_TRUE(tls_.Log().empty());
 }

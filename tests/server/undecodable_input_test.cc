@@ -70,18 +70,6 @@ grpc::Status RawUnary(GatewayHarness& h, const char* method,
       &context, request, response);
 }
 
-// The field named by the status's BadRequest (empty when there is none).
-std::string ViolatedField(const google::rpc::Status& rpc) {
-  auto bad = Details<google::rpc::BadRequest>(rpc);
-  if (bad.size() != 1 || bad[0].field_violations_size() != 1) return "";
-  return bad[0].field_violations(0).field();
-}
-
-std::string Reason(const google::rpc::Status& rpc) {
-  auto info = Details<google::rpc::ErrorInfo>(rpc);
-  return info.size() == 1 ? info[0].reason() : "";
-}
-
 // Counts "libprotobuf" lines written to stderr (fd 2) while alive.
 class StderrCapture {
  public:
@@ -126,7 +114,7 @@ TEST(UndecodableInputTest, ExecuteAnswersInvalidArgumentNamingTheField) {
   EXPECT_THAT(status.error_message(), ::testing::HasSubstr("UTF-8"));
   google::rpc::Status rpc = RpcStatus(status);
   EXPECT_EQ(ViolatedField(rpc), "path");
-  EXPECT_EQ(Reason(rpc), "INVALID_UTF8");
+  EXPECT_THAT(rpc, HasReason("INVALID_UTF8"));
   EXPECT_EQ(h.fake.request_count(), 0u);
 }
 
@@ -152,7 +140,7 @@ TEST(UndecodableInputTest, BrokenWireBytesAreInvalidArgument) {
   grpc::ByteBuffer request(&slice, 1), response;
   grpc::Status status = RawUnary(h, kExecute, request, &response);
   ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Reason(RpcStatus(status)), "INVALID_REQUEST");
+  EXPECT_THAT(status, HasReason("INVALID_REQUEST"));
   EXPECT_EQ(h.fake.request_count(), 0u);
 }
 
@@ -236,7 +224,7 @@ TEST(UndecodableInputTest, BadBatchItemFailsAloneAndTheRestAreServed) {
       ++failed;
       EXPECT_EQ(answer.error().code(), grpc::StatusCode::INVALID_ARGUMENT);
       EXPECT_EQ(ViolatedField(answer.error()), "path");
-      EXPECT_EQ(Reason(answer.error()), "INVALID_UTF8");
+      EXPECT_THAT(answer.error(), HasReason("INVALID_UTF8"));
     } else {
       EXPECT_EQ(answer.error().code(), 0) << answer.ShortDebugString();
       EXPECT_EQ(answer.status_code(), 200);

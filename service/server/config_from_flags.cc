@@ -1,0 +1,254 @@
+#include "service/server/config_from_flags.h"
+
+#include <cmath>
+#include <cstddef>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "service/gitlab/credentials.h"
+#include "service/gitlab/url_builder.h"
+
+namespace gitlab_gateway::server {
+namespace {
+
+constexpr FlagEnv kFlagEnvironment[] = {
+    {"listen", "GITLAB_GATEWAY_LISTEN"},
+    {"metrics_listen", "GITLAB_GATEWAY_METRICS_LISTEN"},
+    {"gitlab_url", "GITLAB_URL"},
+    {"token_file", "GITLAB_TOKEN_FILE"},
+    {"token_type", "GITLAB_TOKEN_TYPE"},
+    {"ca_file", "GITLAB_CA_FILE"},
+    {"max_in_flight", "GITLAB_GATEWAY_MAX_IN_FLIGHT"},
+    {"max_queue", "GITLAB_GATEWAY_MAX_QUEUE"},
+    {"batch_window", "GITLAB_GATEWAY_BATCH_WINDOW"},
+    {"rate_limit_per_minute", "GITLAB_GATEWAY_RATE_LIMIT_PER_MINUTE"},
+    {"rate_limit_burst", "GITLAB_GATEWAY_RATE_LIMIT_BURST"},
+    {"retry_max_attempts", "GITLAB_GATEWAY_RETRY_MAX_ATTEMPTS"},
+    {"retry_base", "GITLAB_GATEWAY_RETRY_BASE"},
+    {"retry_cap", "GITLAB_GATEWAY_RETRY_CAP"},
+    {"retry_budget_ratio", "GITLAB_GATEWAY_RETRY_BUDGET_RATIO"},
+    {"retry_budget_min", "GITLAB_GATEWAY_RETRY_BUDGET_MIN"},
+    {"paginate_max_pages", "GITLAB_GATEWAY_PAGINATE_MAX_PAGES"},
+    {"paginate_prefetch", "GITLAB_GATEWAY_PAGINATE_PREFETCH"},
+    {"max_response_mb", "GITLAB_GATEWAY_MAX_RESPONSE_MB"},
+    {"stream_budget_mb", "GITLAB_GATEWAY_STREAM_BUDGET_MB"},
+    {"memory_budget_mb", "GITLAB_GATEWAY_MEMORY_BUDGET_MB"},
+    {"default_timeout", "GITLAB_GATEWAY_DEFAULT_TIMEOUT"},
+    {"max_timeout", "GITLAB_GATEWAY_MAX_TIMEOUT"},
+    {"connect_timeout", "GITLAB_GATEWAY_CONNECT_TIMEOUT"},
+    {"trim_after_burst", "GITLAB_GATEWAY_TRIM_AFTER_BURST"},
+    {"shutdown_grace", "GITLAB_GATEWAY_SHUTDOWN_GRACE"},
+};
+
+// One line per refused flag; all of them are reported at once, so an
+// operator fixes a deployment in one round.
+class Problems {
+ public:
+  explicit Problems(const FlagValues& flags) : flags_(flags) {}
+
+  // "--max_queue (env GITLAB_GATEWAY_MAX_QUEUE): <why>".
+  void Add(absl::string_view flag, absl::string_view why) {
+    std::string line = absl::StrCat("--", flag);
+    if (flags_.from_env.contains(flag)) {
+      for (const FlagEnv& entry : kFlagEnvironment) {
+        if (flag == entry.flag)
+          absl::StrAppend(&line, " (env ", entry.env, ")");
+      }
+    }
+    lines_.push_back(absl::StrCat(line, ": ", why));
+  }
+  void AddLine(std::string line) { lines_.push_back(std::move(line)); }
+
+  void AtLeast(absl::string_view flag, int value, int min) {
+    if (value < min)
+      Add(flag, absl::StrCat("must be at least ", min, ", got ", value));
+  }
+
+  // Finite and >= min (NaN fails every comparison, so it is refused too).
+  void AtLeast(absl::string_view flag, double value, double min) {
+    if (!(std::isfinite(value) && value >= min)) {
+      Add(flag, absl::StrCat("must be a finite number of at least ", min,
+                             ", got ", value));
+    }
+  }
+
+  // Returns whether `value` was accepted.
+  bool Positive(absl::string_view flag, absl::Duration value) {
+    if (value > absl::ZeroDuration() && value < absl::InfiniteDuration()) {
+      return true;
+    }
+    Add(flag, absl::StrCat("must be a positive finite duration, got ",
+                           absl::FormatDuration(value)));
+    return false;
+  }
+
+  bool empty() const { return lines_.empty(); }
+  absl::Status ToStatus() const {
+    return absl::InvalidArgumentError(absl::StrJoin(lines_, "; "));
+  }
+
+ private:
+  const FlagValues& flags_;
+  std::vector<std::string> lines_;
+};
+
+// The per-stream and gateway-wide byte budgets; both at least one answer.
+void SetBudgets(const FlagValues& flags, Problems& problems,
+                GatewayConfig& config) {
+  problems.AtLeast("max_response_mb", flags.max_response_mb, 1);
+  problems.AtLeast("stream_budget_mb", flags.stream_budget_mb, 0);
+  problems.AtLeast("memory_budget_mb", flags.memory_budget_mb, 0);
+  if (flags.max_response_mb < 1 || flags.stream_budget_mb < 0 ||
+      flags.memory_budget_mb < 0) {
+    return;  // nothing consistent to compare
+  }
+  const size_t response_mb = static_cast<size_t>(flags.max_response_mb);
+  const size_t stream_mb = flags.stream_budget_mb > 0
+                               ? static_cast<size_t>(flags.stream_budget_mb)
+                               : 2 * response_mb;
+  const size_t memory_mb = flags.memory_budget_mb > 0
+                               ? static_cast<size_t>(flags.memory_budget_mb)
+                               : 16 * response_mb;
+  // A budget smaller than one answer would refuse every large answer.
+  if (stream_mb < response_mb) {
+    problems.Add("stream_budget_mb",
+                 absl::StrCat("must be at least --max_response_mb (",
+                              response_mb, "), got ", stream_mb));
+  } else if (memory_mb < stream_mb) {
+    if (flags.memory_budget_mb > 0) {
+      problems.Add(
+          "memory_budget_mb",
+          absl::StrCat("must be at least the stream budget (", stream_mb,
+                       flags.stream_budget_mb > 0
+                           ? " MiB, --stream_budget_mb"
+                           : " MiB, 2 x --max_response_mb",
+                       "), got ", memory_mb));
+    } else {
+      problems.Add(
+          "stream_budget_mb",
+          absl::StrCat("must be at most the memory budget (", memory_mb,
+                       " MiB, 16 x --max_response_mb; or set "
+                       "--memory_budget_mb), got ",
+                       stream_mb));
+    }
+  }
+  config.engine.max_response_bytes = response_mb << 20;
+  config.stream_budget_bytes = stream_mb << 20;
+  config.memory_budget_bytes = memory_mb << 20;
+}
+
+// The default credential: token_file, else env GITLAB_TOKEN, else none.
+void SetCredential(const FlagValues& flags, Problems& problems,
+                   GatewayConfig& config) {
+  absl::StatusOr<gitlab::TokenKind> kind =
+      gitlab::ParseTokenKind(flags.token_type);
+  if (!kind.ok()) {
+    problems.Add("token_type", kind.status().message());
+    return;
+  }
+  if (!flags.token_file.empty()) {
+    absl::StatusOr<gitlab::Credential> credential =
+        gitlab::LoadCredentialFile(flags.token_file, *kind);
+    if (!credential.ok()) {
+      problems.Add("token_file", credential.status().message());
+      return;
+    }
+    config.upstream.default_credential = *std::move(credential);
+  } else if (!flags.gitlab_token.empty()) {
+    if (std::optional<std::string> problem =
+            gitlab::TokenProblem(flags.gitlab_token)) {
+      // Not a flag: named as the variable alone, never with its value.
+      problems.AddLine(absl::StrCat("env GITLAB_TOKEN: ", *problem));
+      return;
+    }
+    config.upstream.default_credential =
+        gitlab::Credential{*kind, flags.gitlab_token};
+  }
+}
+
+}  // namespace
+
+absl::Span<const FlagEnv> FlagEnvironment() { return kFlagEnvironment; }
+
+absl::StatusOr<GatewayConfig> ConfigFromFlags(const FlagValues& flags) {
+  Problems problems(flags);
+  GatewayConfig config;
+
+  if (flags.listen.empty()) problems.Add("listen", "must not be empty");
+  config.listen_address = flags.listen;
+  // An empty variable means "unset", so the environment turns it off by name.
+  config.metrics_address =
+      flags.metrics_listen == "off" ? "" : flags.metrics_listen;
+  // GatewayServer::Start parses it again; here a bad URL is a flag error.
+  absl::StatusOr<gitlab::BaseUrl> base_url =
+      gitlab::ParseBaseUrl(flags.gitlab_url);
+  if (!base_url.ok()) problems.Add("gitlab_url", base_url.status().message());
+  config.gitlab_url = flags.gitlab_url;
+  SetCredential(flags, problems, config);
+  config.engine.ca_file = flags.ca_file;
+
+  problems.AtLeast("max_in_flight", flags.max_in_flight, 1);
+  config.engine.max_in_flight = flags.max_in_flight;
+  problems.AtLeast("max_queue", flags.max_queue, 0);
+  config.engine.max_queue = static_cast<size_t>(flags.max_queue);
+  problems.AtLeast("batch_window", flags.batch_window, 1);
+  config.batch_window = flags.batch_window;
+  SetBudgets(flags, problems, config);
+  problems.Positive("connect_timeout", flags.connect_timeout);
+  config.engine.connect_timeout = flags.connect_timeout;
+
+  problems.AtLeast("rate_limit_per_minute", flags.rate_limit_per_minute, 0.0);
+  config.upstream.limiter.per_minute = flags.rate_limit_per_minute;
+  problems.AtLeast("rate_limit_burst", flags.rate_limit_burst, 1.0);
+  config.upstream.limiter.burst = flags.rate_limit_burst;
+
+  problems.AtLeast("retry_max_attempts", flags.retry_max_attempts, 1);
+  config.upstream.retry.max_attempts = flags.retry_max_attempts;
+  const bool base_ok = problems.Positive("retry_base", flags.retry_base);
+  const bool cap_ok = problems.Positive("retry_cap", flags.retry_cap);
+  if (base_ok && cap_ok && flags.retry_cap < flags.retry_base) {
+    problems.Add("retry_cap",
+                 absl::StrCat("must be at least --retry_base (",
+                              absl::FormatDuration(flags.retry_base), "), got ",
+                              absl::FormatDuration(flags.retry_cap)));
+  }
+  config.upstream.retry.base = flags.retry_base;
+  config.upstream.retry.cap = flags.retry_cap;
+  if (!(flags.retry_budget_ratio >= 0 && flags.retry_budget_ratio <= 1)) {
+    problems.Add("retry_budget_ratio",
+                 absl::StrCat("must be between 0 and 1, got ",
+                              flags.retry_budget_ratio));
+  }
+  config.upstream.retry_budget_ratio = flags.retry_budget_ratio;
+  problems.AtLeast("retry_budget_min", flags.retry_budget_min, 0);
+  config.upstream.retry_budget_min = flags.retry_budget_min;
+
+  problems.Positive("default_timeout", flags.default_timeout);
+  config.upstream.default_timeout = flags.default_timeout;
+  problems.Positive("max_timeout", flags.max_timeout);
+  config.upstream.max_timeout = flags.max_timeout;
+
+  problems.AtLeast("paginate_max_pages", flags.paginate_max_pages, 1);
+  config.paginate.max_pages = flags.paginate_max_pages;
+  problems.AtLeast("paginate_prefetch", flags.paginate_prefetch, 1);
+  config.paginate.prefetch = flags.paginate_prefetch;
+
+  problems.AtLeast("trim_after_burst", flags.trim_after_burst, 0);
+  config.trim.burst = static_cast<size_t>(flags.trim_after_burst);
+  // Zero is meaningful here: cancel in-flight calls at once.
+  if (flags.shutdown_grace < absl::ZeroDuration() ||
+      flags.shutdown_grace == absl::InfiniteDuration()) {
+    problems.Add("shutdown_grace",
+                 absl::StrCat("must be a finite duration of at least 0, got ",
+                              absl::FormatDuration(flags.shutdown_grace)));
+  }
+
+  if (!problems.empty()) return problems.ToStatus();
+  return config;
+}
+
+}  // namespace gitlab_gateway::server
