@@ -2,10 +2,12 @@
 # build, run every test). Everything else is optional.
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all deps build run test test-asan bench format clean
+.PHONY: all deps build run test test-asan fuzz bench format clean
 
 all: build
 
@@ -28,11 +30,16 @@ test-asan: deps
 	@cmake --build $(ASAN_DIR) -j $(JOBS)
 	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# libFuzzer targets (tests/fuzz, clang-14) built in $(FUZZ_DIR), each run for
+# FUZZ_SECONDS; fails on any crash. Installs scripts/deps/fuzz.txt.
+fuzz: deps
+	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) bash scripts/fuzz.sh
+
 format:
 	@find service client tests bench -name '*.h' -o -name '*.cc' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
 
 # Benchmarks against nginx, curl-multi and httpx in the same run (loopback
 # only, a few minutes); tables go to bench/README.md. Not part of `make test`.
