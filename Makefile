@@ -3,10 +3,12 @@
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
 TSAN_DIR ?= build-tsan
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all deps build run test test-asan test-tsan bench format clean
+.PHONY: all deps build run test test-asan test-tsan fuzz bench format clean
 
 all: build
 
@@ -37,11 +39,16 @@ test-tsan: deps
 	@cmake --build $(TSAN_DIR) -j $(JOBS) --target gg_tsan_tests
 	cd $(TSAN_DIR) && ctest --output-on-failure -j $(JOBS) -L tsan
 
+# libFuzzer targets (tests/fuzz, clang-14) built in $(FUZZ_DIR), each run for
+# FUZZ_SECONDS; fails on any crash. Installs scripts/deps/fuzz.txt.
+fuzz: deps
+	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) bash scripts/fuzz.sh
+
 format:
 	@find service client tests bench -name '*.h' -o -name '*.cc' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)
 
 # Benchmarks against nginx, curl-multi and httpx in the same run (loopback
 # only, a few minutes); tables go to bench/README.md. Not part of `make test`.

@@ -35,7 +35,11 @@ std::string Readable(absl::string_view text) {
     out.push_back(c);
     if (out.size() > kMaxErrorMessageBytes) break;
   }
-  if (out.size() <= kMaxErrorMessageBytes) return ToValidUtf8(out);
+  if (out.size() <= kMaxErrorMessageBytes) {
+    // Each invalid byte becomes a 3-byte U+FFFD: check the size again.
+    std::string valid = ToValidUtf8(out);
+    if (valid.size() <= kMaxErrorMessageBytes) return valid;
+  }
   return ToValidUtf8(out, kMaxErrorMessageBytes - 3) + "...";
 }
 

@@ -15,6 +15,9 @@ namespace {
 // Bounds on the parts of an error besides the GitLabError, so that they
 // always leave room in kMaxErrorTrailerBytes.
 constexpr size_t kMaxViolationBytes = 1024;
+// What a violation costs on the wire besides its text: three tags and three
+// lengths. Counted so that many tiny violations cannot outgrow the bound.
+constexpr size_t kViolationOverheadBytes = 8;
 constexpr size_t kMaxPathBytes = 512;
 
 // grpc-message is percent-encoded outside printable ASCII (and '%' itself).
@@ -92,7 +95,7 @@ google::rpc::BadRequest MakeBadRequest(const ErrorBody& body,
   google::rpc::BadRequest bad;
   size_t bytes = 0;
   for (const auto& [field, text] : body.field_violations) {
-    bytes += field.size() + text.size();
+    bytes += field.size() + text.size() + kViolationOverheadBytes;
     if (bad.field_violations_size() > 0 && bytes > kMaxViolationBytes) break;
     auto* violation = bad.add_field_violations();
     violation->set_field(Ellipsize(field, kMaxViolationBytes / 2));

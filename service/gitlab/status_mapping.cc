@@ -32,6 +32,11 @@ constexpr size_t kMaxLocationBytes = 1024;
 // ErrorInfo metadata values are meant to be short; the whole message is in
 // GitLabError.message.
 constexpr size_t kMaxMetadataBytes = 256;
+// GraphQL errors listed in the BadRequest: at most 20, and at most this many
+// bytes of fields and messages (plus 8 per violation for tags and lengths),
+// so that the details stay within kMaxErrorTrailerBytes.
+constexpr int kMaxGraphqlViolations = 20;
+constexpr size_t kMaxGraphqlViolationBytes = 2 * 1024;
 
 // Which extra detail a row adds besides ErrorInfo and GitLabError.
 enum class Extra { kNone, kBadRequest, kResourceInfo, kRetryInfo, kLocation };
@@ -146,7 +151,9 @@ grpc::Status MapGitLabAnswer(absl::string_view domain,
   auto& metadata = *info.mutable_metadata();
   metadata["httpStatus"] = absl::StrCat(answer.status_code);
   metadata["gitlabMessage"] = Ellipsize(body.message, kMaxMetadataBytes);
-  if (!body.error_code.empty()) metadata["gitlabError"] = body.error_code;
+  if (!body.error_code.empty()) {
+    metadata["gitlabError"] = Ellipsize(body.error_code, kMaxMetadataBytes);
+  }
   if (row.extra == Extra::kLocation) {
     if (auto location = FindHeader(answer.headers, "location")) {
       metadata["location"] =
@@ -255,8 +262,9 @@ grpc::Status MapGraphqlErrors(absl::string_view domain,
   }
   google::rpc::BadRequest bad;
   std::vector<std::string> messages;
+  size_t bytes = 0;
   for (const google::protobuf::Value& error : errors.list_value().values()) {
-    if (bad.field_violations_size() >= 20) break;
+    if (bad.field_violations_size() >= kMaxGraphqlViolations) break;
     std::string message = "GraphQL error";
     std::string field = "query";
     if (error.kind_case() == google::protobuf::Value::kStructValue) {
@@ -278,8 +286,11 @@ grpc::Status MapGraphqlErrors(absl::string_view domain,
       }
     }
     message = Ellipsize(ToValidUtf8(message), kMaxMetadataBytes);
+    field = Ellipsize(ToValidUtf8(field), kMaxMetadataBytes);
+    bytes += field.size() + message.size() + 8;
+    if (!messages.empty() && bytes > kMaxGraphqlViolationBytes) break;
     auto* violation = bad.add_field_violations();
-    violation->set_field(Ellipsize(ToValidUtf8(field), kMaxMetadataBytes));
+    violation->set_field(std::move(field));
     violation->set_description(message);
     messages.push_back(std::move(message));
   }

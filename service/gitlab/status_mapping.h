@@ -97,7 +97,8 @@ grpc::Status GatewayError(grpc::StatusCode code, absl::string_view reason,
 
 // A GraphQL answer (HTTP 2xx) whose JSON holds a non-empty "errors" array:
 // INVALID_ARGUMENT with one BadRequest violation per error (field "query" plus
-// the error's path), ErrorInfo GRAPHQL_ERROR and GitLabError with the body.
+// the error's path; the first 20, within 2 KiB), ErrorInfo GRAPHQL_ERROR and
+// GitLabError with the body.
 // OK when there are no errors. Only the top-level "errors" member is parsed,
 // and only when it is at most kMaxParsedErrorBodyBytes (a longer one is
 // reported as one violation giving its size).

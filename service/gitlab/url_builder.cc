@@ -85,6 +85,11 @@ absl::Status CheckPrefix(absl::string_view prefix) {
       return BadUrl("path must not contain \".\" or \"..\" segments");
     }
   }
+  // The rules of request paths too: encoded dot segments ("/%2E%2e",
+  // "/a%2F..") are dot segments to a server that decodes them.
+  if (std::optional<std::string> problem = PathProblem(prefix)) {
+    return BadUrl(absl::StrCat("path ", *problem));
+  }
   const std::string lower = absl::AsciiStrToLower(prefix);
   if (absl::EndsWith(lower, "/api/v4")) {
     return BadUrl("must be the GitLab root URL, without /api/v4");

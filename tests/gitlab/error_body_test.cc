@@ -245,5 +245,22 @@ TEST(ParseErrorBodyTest, ViolationTextsAreCollapsed) {
               ElementsAre(Pair("name", "has already been taken")));
 }
 
+// Found by tests/fuzz/error_answer_fuzzer: each invalid byte becomes a
+// 3-byte U+FFFD, which must not take the message past its bound.
+TEST(ParseErrorBodyTest, InvalidBytesDoNotTripleTheMessage) {
+  const std::string invalid(1000, '\xff');
+  const std::vector<std::pair<std::string, std::string>> bodies = {
+      {"<html><head><title>" + invalid + "</title></head></html>",
+       "text/html"},
+      {R"({"unknown":")" + invalid + R"("})", "application/json"},
+  };
+  for (const auto& [body, content_type] : bodies) {
+    const ErrorBody parsed = ParseErrorBody(body, content_type);
+    EXPECT_LE(parsed.message.size(), kMaxErrorMessageBytes) << content_type;
+    EXPECT_TRUE(IsValidUtf8(parsed.message)) << content_type;
+    EXPECT_THAT(parsed.message, ::testing::EndsWith("...")) << content_type;
+  }
+}
+
 }  // namespace
 }  // namespace gitlab_gateway::gitlab

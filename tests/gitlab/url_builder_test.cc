@@ -135,6 +135,13 @@ INSTANTIATE_TEST_SUITE_P(
         Err("Space", "https://git lab.com", "whitespace"),
         Err("Newline", "https://gitlab.com\n", "whitespace"),
         Err("DotSegment", "https://host/a/../b", "\"..\" segments"),
+        // Found by tests/fuzz/request_fuzzer: servers may decode these.
+        Err("EncodedDotSegment", "https://host/%2E", "\".\" segments"),
+        Err("EncodedDotDotAfterEncodedSlash", "https://host/a%2F%2e%2E",
+            "\"..\" segments"),
+        Err("BadPercentEscape", "https://host/a%zz", "invalid percent escape"),
+        Ok("EncodedLetterKept", "https://host/%41pps", "https", "host", 443,
+           "/%41pps", "https://host"),
         Err("InnerEmptySegment", "https://host/a//b", "\"//\""),
         Err("ApiV4", "https://gitlab.com/api/v4", "without /api/v4"),
         Err("ApiV4Slash", "https://host/gl/API/v4/", "without /api/v4"),
