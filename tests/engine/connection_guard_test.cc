@@ -66,6 +66,7 @@ class TlsHttp1Test : public ::testing::Test {
       std::string token = request.Header("PRIVATE-TOKEN").value_or("-");
       Reply reply = Reply::Json(200, Answer(token));
       if (token == poisoner_) {
+        reply.hold_unsolicited = true;  // until the answer is read
         reply.unsolicited =
             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
             "Content-Length: 17\r\n\r\n{\"for\":\"mallory\"}";
@@ -94,7 +95,12 @@ class TlsHttp1Test : public ::testing::Test {
 TEST_F(TlsHttp1Test, AnUnrequestedResponseNeverReachesTheNextCaller) {
   poisoner_ = "alice";
   EXPECT_EQ(BodyOf(*engine_, Url(), "alice"), Answer("alice"));
+  fake_.ReleaseUnsolicited();
   ASSERT_TRUE(fake_.WaitForUnsolicitedSent(1, absl::Seconds(10)));
+  // The stray bytes wait in curl's socket (not only in the relay) before bob
+  // calls; bytes arriving later are the README's residual risk.
+  ASSERT_TRUE(
+      relay_.WaitForForwardedToClient(fake_.bytes_sent(), absl::Seconds(10)));
   EXPECT_EQ(BodyOf(*engine_, Url(), "bob"), Answer("bob"));
   EXPECT_EQ(BodyOf(*engine_, Url(), "carol"), Answer("carol"));
   EXPECT_EQ(unclean_.load(), 1);

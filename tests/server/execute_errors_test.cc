@@ -145,9 +145,9 @@ TEST(ExecuteErrorsTest, TruncatedBodyIsUnavailable) {
 }
 
 TEST(ExecuteErrorsTest, RefusedConnectionIsUnavailable) {
-  const int closed_port = ClosedPort();
+  const ClosedPort closed;
   GatewayHarness h([&](server::GatewayConfig& config) {
-    config.gitlab_url = absl::StrCat("http://127.0.0.1:", closed_port);
+    config.gitlab_url = absl::StrCat("http://127.0.0.1:", closed.port());
   });
   v1::Response response;
   grpc::Status status = h.Execute(Get("/projects"), &response);

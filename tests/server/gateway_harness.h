@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "service/gitlab/credentials.h"
 #include "service/server/gateway_server.h"
+#include "tests/server/closed_port.h"
 #include "tests/support/fake_gitlab.h"
 #include "tests/support/status_matchers.h"
 
@@ -103,12 +104,6 @@ inline v1::Request Get(std::string path) {
   v1::Request request;
   request.set_path(std::move(path));
   return request;
-}
-
-// A loopback port nothing listens on (a fake that was started and stopped).
-inline int ClosedPort() {
-  FakeGitLab gone;
-  return gone.port();
 }
 
 }  // namespace gitlab_gateway::testing

@@ -283,9 +283,9 @@ TEST(RateLimitTest, LastRealErrorCarriesTheAttempts) {
 }
 
 TEST(RateLimitTest, ConnectFailureIsRetriedEvenForPost) {
-  const int closed_port = ClosedPort();
+  const ClosedPort closed;
   GatewayHarness h([&](server::GatewayConfig& config) {
-    config.gitlab_url = absl::StrCat("http://127.0.0.1:", closed_port);
+    config.gitlab_url = absl::StrCat("http://127.0.0.1:", closed.port());
     config.upstream.retry.max_attempts = 3;
     config.upstream.retry.base = absl::Milliseconds(10);
   });

@@ -56,6 +56,10 @@ FakeGitLab::~FakeGitLab() {
   uint64_t one = 1;
   // An eventfd write of 1 cannot fail short of a broken fd; nothing to do then.
   (void)!write(stop_fd_, &one, sizeof(one));
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
   accept_thread_.join();
   close(listen_fd_);
   std::map<int, std::thread> threads;
@@ -381,7 +385,11 @@ FakeGitLab::End FakeGitLab::HoldUntil(int fd, absl::Time deadline,
 
 FakeGitLab::End FakeGitLab::Send(int fd, absl::string_view data) {
   switch (fake_socket::SendAll(fd, stop_fd_, data)) {
-    case IoResult::kOk:
+    case IoResult::kOk: {
+      absl::MutexLock lock(&mu_);
+      bytes_sent_ += data.size();
+      return End::kKeepAlive;
+    }
     case IoResult::kTimeout:
       return End::kKeepAlive;
     case IoResult::kStopped:

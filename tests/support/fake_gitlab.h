@@ -74,6 +74,11 @@ struct Reply {
   // Only for kRespond replies that keep the connection open.
   std::string unsolicited{};
   absl::Duration unsolicited_delay = absl::Milliseconds(50);
+  // When true, the unsolicited bytes also wait for FakeGitLab::
+  // ReleaseUnsolicited() (one release per held reply), so a test can have
+  // the client read the whole reply first: bytes arriving in the same read
+  // as the reply are a different case (curl closes such a connection).
+  bool hold_unsolicited = false;
 
   static Reply Json(int status, std::string body);  // application/json
   static Reply Text(int status, std::string body);  // text/plain; charset=utf-8
@@ -139,6 +144,12 @@ class FakeGitLab {
   // Unsolicited writes (Reply::unsolicited) completed, total.
   int unsolicited_sent() const;
   bool WaitForUnsolicitedSent(int n, absl::Duration timeout) const;
+  // Lets one reply with hold_unsolicited send its unsolicited bytes (also a
+  // reply that starts holding later).
+  void ReleaseUnsolicited();
+  // Bytes written to clients (completed sends), total: with a relay in
+  // between, what it must have passed on.
+  size_t bytes_sent() const;
 
   // Requests received whose reply has not finished (incl. delayed/stalled).
   // A reply stops counting just before its last byte (or the close/reset) is
@@ -194,6 +205,9 @@ class FakeGitLab {
   int connections_accepted_ ABSL_GUARDED_BY(mu_) = 0;
   int closed_by_client_ ABSL_GUARDED_BY(mu_) = 0;
   int unsolicited_sent_ ABSL_GUARDED_BY(mu_) = 0;
+  int unsolicited_released_ ABSL_GUARDED_BY(mu_) = 0;  // not yet taken
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // ends unsolicited holds
+  size_t bytes_sent_ ABSL_GUARDED_BY(mu_) = 0;
   int in_progress_ ABSL_GUARDED_BY(mu_) = 0;
   int max_in_progress_ ABSL_GUARDED_BY(mu_) = 0;
   // Connection threads by connection id; finished ones are joined by the

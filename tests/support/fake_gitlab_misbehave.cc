@@ -24,6 +24,16 @@ bool FakeGitLab::WaitForUnsolicitedSent(int n, absl::Duration timeout) const {
   return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
 }
 
+void FakeGitLab::ReleaseUnsolicited() {
+  absl::MutexLock lock(&mu_);
+  ++unsolicited_released_;
+}
+
+size_t FakeGitLab::bytes_sent() const {
+  absl::MutexLock lock(&mu_);
+  return bytes_sent_;
+}
+
 // Never finishes the request: in_progress() keeps counting it until the client
 // gives up.
 FakeGitLab::End FakeGitLab::Informational(int fd, const Reply& reply,
@@ -48,6 +58,15 @@ FakeGitLab::End FakeGitLab::SendUnsolicited(int fd, const Reply& reply,
                                             std::string* buf) {
   End end = HoldUntil(fd, absl::Now() + reply.unsolicited_delay, buf);
   if (end != End::kKeepAlive) return end;
+  if (reply.hold_unsolicited) {
+    auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return unsolicited_released_ > 0 || stopping_;
+    };
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&released));
+    if (stopping_) return End::kStopped;
+    --unsolicited_released_;
+  }
   end = Send(fd, reply.unsolicited);
   if (end != End::kKeepAlive) return end;
   absl::MutexLock lock(&mu_);

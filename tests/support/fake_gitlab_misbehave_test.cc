@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -135,6 +136,44 @@ TEST(FakeGitLabMisbehaveTest,
   size_t first_at = raw.received.find("first");
   size_t extra_at = raw.received.find("extra");
   EXPECT_LT(first_at, extra_at);
+}
+
+// A held reply's extra bytes wait for ReleaseUnsolicited, so the client has
+// read the whole reply before they come; bytes_sent() counts both once
+// unsolicited_sent() does.
+TEST(FakeGitLabMisbehaveTest, HeldUnsolicitedBytesWaitForTheRelease) {
+  FakeGitLab fake;
+  Reply first = Reply::Text(200, "first");
+  first.unsolicited = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nextra";
+  first.unsolicited_delay = absl::ZeroDuration();
+  first.hold_unsolicited = true;
+  fake.Enqueue(first);
+  Raw raw(fake.port());
+  ASSERT_TRUE(raw.Send(kGet));
+  bool eof = false;
+  ASSERT_TRUE(raw.ReadUntil("first", 1, &eof));
+  EXPECT_FALSE(fake.WaitForUnsolicitedSent(1, absl::Milliseconds(100)));
+  EXPECT_FALSE(absl::StrContains(raw.received, "extra"));
+  fake.ReleaseUnsolicited();
+  ASSERT_TRUE(raw.ReadUntil("extra", 1, &eof));
+  // Counted before unsolicited_sent(), after the bytes left.
+  ASSERT_TRUE(fake.WaitForUnsolicitedSent(1, absl::Seconds(5)));
+  EXPECT_EQ(fake.bytes_sent(), raw.received.size());
+}
+
+// A fake stopping while a reply is held does not hang.
+TEST(FakeGitLabMisbehaveTest, AHeldReplyEndsWhenTheFakeStops) {
+  auto fake = std::make_unique<FakeGitLab>();
+  Reply first = Reply::Text(200, "first");
+  first.unsolicited = "extra";
+  first.hold_unsolicited = true;
+  fake->Enqueue(first);
+  Raw raw(fake->port());
+  ASSERT_TRUE(raw.Send(kGet));
+  bool eof = false;
+  ASSERT_TRUE(raw.ReadUntil("first", 1, &eof));
+  fake.reset();
+  EXPECT_FALSE(absl::StrContains(raw.received, "extra"));
 }
 
 }  // namespace

@@ -108,6 +108,14 @@ std::string TlsRelay::base_url() const {
   return absl::StrCat("https://127.0.0.1:", port_);
 }
 
+bool TlsRelay::WaitForForwardedToClient(size_t n, absl::Duration timeout) {
+  auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return forwarded_to_client_ >= n;
+  };
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+}
+
 void TlsRelay::AcceptLoop() {
   for (;;) {
     if (fake_socket::WaitReady(listen_fd_, POLLIN, stop_fd_,
@@ -145,6 +153,8 @@ void TlsRelay::Relay(int client_fd) {
     if (fds[2].revents != 0) {
       ssize_t n = read(upstream_fd, buf, sizeof(buf));
       if (n <= 0 || SSL_write(ssl, buf, static_cast<int>(n)) <= 0) break;
+      absl::MutexLock lock(&mu_);
+      forwarded_to_client_ += static_cast<size_t>(n);
     }
   }
   SSL_shutdown(ssl);

@@ -10,6 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace gitlab_gateway::testing {
 
@@ -20,7 +21,8 @@ namespace gitlab_gateway::testing {
 // bytes nobody asked for, reaches the client encrypted, one TLS record per
 // read. One thread per connection.
 //
-// Construct and destroy on one thread; the rest of the class is internal.
+// Construct and destroy on one thread; WaitForForwardedToClient from any
+// thread; the rest of the class is internal.
 class TlsRelay {
  public:
   explicit TlsRelay(int target_port);
@@ -34,6 +36,11 @@ class TlsRelay {
   std::string base_url() const;  // "https://127.0.0.1:<port>"
   // The self-signed certificate (PEM), to use as the CA bundle.
   std::string ca_file() const { return dir_ + "/cert.pem"; }
+
+  // True once `n` bytes from the target (all connections) have been written
+  // to clients, false after `timeout`. Written means in the client's socket:
+  // on loopback the kernel queues them at the receiver before send returns.
+  bool WaitForForwardedToClient(size_t n, absl::Duration timeout);
 
  private:
   absl::Status Start();
@@ -51,6 +58,7 @@ class TlsRelay {
 
   absl::Mutex mu_;
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+  size_t forwarded_to_client_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace gitlab_gateway::testing
