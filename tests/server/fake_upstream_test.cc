@@ -100,37 +100,51 @@ class FakeUpstreamTest : public ::testing::Test {
   std::unique_ptr<::gitlab::gateway::v1::Gateway::Stub> stub_;
 };
 
-TEST_F(FakeUpstreamTest, ExecuteHandsDownOnePreparedCallAndReturnsItsOutcome) {
+// One Execute in flight on the callback stub; Wait() returns its status.
+struct AsyncExecute {
+  AsyncExecute(::gitlab::gateway::v1::Gateway::Stub* stub,
+               const v1::Request& request)
+      : request(request) {
+    stub->async()->Execute(&context, &this->request, &response,
+                           [this](grpc::Status s) {
+                             status = std::move(s);
+                             finished.Notify();
+                           });
+  }
+  bool Wait() {
+    return finished.WaitForNotificationWithTimeout(absl::Seconds(10));
+  }
+
   v1::Request request;
-  request.set_id("r1");
-  request.set_path("/projects/group%2Fdemo");
   grpc::ClientContext context;
   v1::Response response;
   grpc::Status status;
   absl::Notification finished;
-  stub_->async()->Execute(&context, &request, &response,
-                          [&](grpc::Status s) {
-                            status = std::move(s);
-                            finished.Notify();
-                          });
-  std::shared_ptr<FakeUpstream::Call> call = upstream_.WaitForCall(1);
-  ASSERT_NE(call, nullptr);
-  EXPECT_EQ(call->prepared.id, "r1");
-  EXPECT_EQ(call->prepared.http.url,
+};
+
+TEST_F(FakeUpstreamTest, ExecuteHandsDownOnePreparedCallAndReturnsItsOutcome) {
+  v1::Request request;
+  request.set_id("r1");
+  request.set_path("/projects/group%2Fdemo");
+  AsyncExecute call(stub_.get(), request);
+  std::shared_ptr<FakeUpstream::Call> upstream_call = upstream_.WaitForCall(1);
+  ASSERT_NE(upstream_call, nullptr);
+  const gitlab::PreparedCall& prepared = upstream_call->prepared;
+  EXPECT_EQ(prepared.id, "r1");
+  EXPECT_EQ(prepared.http.url,
             "https://gitlab.example/api/v4/projects/group%2Fdemo");
-  EXPECT_EQ(call->prepared.http.header_lines.front(),
-            "PRIVATE-TOKEN: gateway-token");
-  EXPECT_EQ(call->prepared.route, "/projects/:id");
-  EXPECT_EQ(call->prepared.credential_class, "default");
+  EXPECT_EQ(prepared.http.header_lines.front(), "PRIVATE-TOKEN: gateway-token");
+  EXPECT_EQ(prepared.route, "/projects/:id");
+  EXPECT_EQ(prepared.credential_class, "default");
   gitlab::CallOutcome outcome;
   outcome.response.set_id("r1");
   outcome.response.set_status_code(200);
   outcome.response.set_text(R"({"id":42})");
-  call->done(std::move(outcome));
-  ASSERT_TRUE(finished.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(response.status_code(), 200);
-  EXPECT_EQ(response.text(), R"({"id":42})");
+  upstream_call->done(std::move(outcome));
+  ASSERT_TRUE(call.Wait());
+  ASSERT_TRUE(call.status.ok()) << call.status.error_message();
+  EXPECT_EQ(call.response.status_code(), 200);
+  EXPECT_EQ(call.response.text(), R"({"id":42})");
 }
 
 TEST_F(FakeUpstreamTest, InvalidInputNeverReachesTheUpstream) {
@@ -147,25 +161,17 @@ TEST_F(FakeUpstreamTest, InvalidInputNeverReachesTheUpstream) {
 TEST_F(FakeUpstreamTest, CancellingTheRpcCancelsTheCallAndItsOutcomeFinishesIt) {
   v1::Request request;
   request.set_path("/projects");
-  grpc::ClientContext context;
-  v1::Response response;
-  grpc::Status status;
-  absl::Notification finished;
-  stub_->async()->Execute(&context, &request, &response,
-                          [&](grpc::Status s) {
-                            status = std::move(s);
-                            finished.Notify();
-                          });
-  std::shared_ptr<FakeUpstream::Call> call = upstream_.WaitForCall(1);
-  ASSERT_NE(call, nullptr);
-  context.TryCancel();
-  EXPECT_TRUE(upstream_.WaitCancelled(call));
+  AsyncExecute call(stub_.get(), request);
+  std::shared_ptr<FakeUpstream::Call> upstream_call = upstream_.WaitForCall(1);
+  ASSERT_NE(upstream_call, nullptr);
+  call.context.TryCancel();
+  EXPECT_TRUE(upstream_.WaitCancelled(upstream_call));
   // The pipeline answers a cancelled call with CANCELLED, exactly once.
   gitlab::CallOutcome outcome;
   outcome.status = grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled");
-  call->done(std::move(outcome));
-  ASSERT_TRUE(finished.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  upstream_call->done(std::move(outcome));
+  ASSERT_TRUE(call.Wait());
+  EXPECT_EQ(call.status.error_code(), grpc::StatusCode::CANCELLED);
 }
 
 }  // namespace
