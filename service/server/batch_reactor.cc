@@ -96,7 +96,7 @@ void BatchReactor::OnReadDone(bool ok) {
     if (request.id().empty()) request.set_id(absl::StrCat(index));
     // Not under mu_: a refused item completes inside Start.
     call = caller_->Start(
-        request, deadline_,
+        caller_identity_, request, deadline_,
         [this, index, item_started, account](CallOutcome outcome) {
           OnItemDone(index, item_started, account, std::move(outcome));
         },

@@ -18,6 +18,7 @@
 #include "service/engine/byte_budget.h"
 #include "service/metrics/metrics.h"
 #include "service/server/stream_options.h"
+#include "service/auth/caller.h"
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
@@ -92,6 +93,8 @@ class BatchReactor final
   bool ReadPaused() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   UpstreamCaller* const caller_;
+  // Who made the RPC.
+  const auth::Caller caller_identity_;
   metrics::Metrics* const metrics_;
   const absl::Time deadline_;
   const absl::Time started_;

@@ -48,7 +48,7 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
     // from the engine thread; gRPC runs OnDone only after this handler
     // returned, so storing call_ afterwards is safe.
     std::shared_ptr<UpstreamCall> call = caller->Start(
-        parsed, RpcDeadline(*context),
+        caller_identity_, parsed, RpcDeadline(*context),
         [this, response](CallOutcome outcome) {
           if (outcome.status.ok()) {
             account_->ChargeExactly(outcome.response.ByteSizeLong());
@@ -86,6 +86,8 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
   metrics::Metrics* const metrics_;
   const std::shared_ptr<engine::ByteBudget> memory_;
   const absl::Time started_;
+  // Who made the RPC.
+  const auth::Caller caller_identity_;
   // Set in the constructor, read in OnDone.
   size_t request_bytes_ = 0;
   std::shared_ptr<engine::ByteAccount> account_;

@@ -271,7 +271,7 @@ void PaginateReactor::Act(Next next) {
     const int64_t seq = fetch.seq;
     auto account = std::make_shared<engine::ByteAccount>(nullptr, memory_);
     std::shared_ptr<UpstreamCall> call = caller_->Start(
-        fetch.request, deadline_,
+        caller_identity_, fetch.request, deadline_,
         [this, seq, account](CallOutcome outcome) {
           OnPage(seq, account, std::move(outcome));
         },

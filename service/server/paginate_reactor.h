@@ -19,6 +19,7 @@
 #include "service/engine/byte_budget.h"
 #include "service/metrics/metrics.h"
 #include "service/server/stream_options.h"
+#include "service/auth/caller.h"
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
@@ -88,6 +89,8 @@ class PaginateReactor final
   void Act(Next next) ABSL_LOCKS_EXCLUDED(mu_);
 
   UpstreamCaller* const caller_;
+  // Who made the RPC.
+  const auth::Caller caller_identity_;
   metrics::Metrics* const metrics_;
   const absl::Time deadline_;
   const absl::Time started_;

@@ -31,7 +31,7 @@ UpstreamCaller::UpstreamCaller(pipeline::Upstream* upstream,
       upstream_(upstream) {}
 
 std::shared_ptr<UpstreamCall> UpstreamCaller::Start(
-    const v1::Request& request, absl::Time rpc_deadline, CallDone done,
+    const auth::Caller& caller, const v1::Request& request, absl::Time rpc_deadline, CallDone done,
     uint64_t flow, const std::string* url,
     std::shared_ptr<engine::ByteAccount> account) {
   gitlab::PreparedCall call;

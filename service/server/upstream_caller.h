@@ -8,6 +8,7 @@
 
 #include "absl/time/time.h"
 #include "gitlab/gateway/v1/gateway.pb.h"
+#include "service/auth/caller.h"
 #include "service/gitlab/call_outcome.h"
 #include "service/gitlab/credentials.h"
 #include "service/gitlab/prepared_call.h"
@@ -53,14 +54,15 @@ class UpstreamCaller {
   // Runs calls on `upstream` (not owned): the Pipeline, or a test's fake.
   UpstreamCaller(pipeline::Upstream* upstream, UpstreamOptions options);
 
-  // `flow` is the engine's fair-queueing key: 0 for unary calls, one per
+  // `caller` is who made the RPC (auth::Caller; anonymous until identity is
+  // checked). `flow` is the engine's fair-queueing key: 0 for unary calls, one per
   // stream otherwise (see NewFlow). `url`, when set, replaces the URL built
   // from the request (a validated keyset Link rel="next", sent exactly).
   // `account`, when set, is charged with every answer's body as it arrives
   // (see engine::HttpRequest::account); the caller releases it.
   // Returns null when the call was refused (and `done` already ran).
   std::shared_ptr<UpstreamCall> Start(
-      const v1::Request& request, absl::Time rpc_deadline, CallDone done,
+      const auth::Caller& caller, const v1::Request& request, absl::Time rpc_deadline, CallDone done,
       uint64_t flow = 0, const std::string* url = nullptr,
       std::shared_ptr<engine::ByteAccount> account = nullptr);
 
