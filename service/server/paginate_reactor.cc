@@ -5,55 +5,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "service/gitlab/request_validator.h"
-#include "service/gitlab/response_body.h"
-#include "service/gitlab/status_mapping.h"
-#include "service/gitlab/url_builder.h"
+#include "service/gitlab/pagination_plan.h"
 #include "service/server/rpc_status.h"
 #include "service/server/message_codec.h"
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
-namespace {
-
-bool HasParam(const v1::Request& request, absl::string_view key,
-              absl::string_view value) {
-  for (const v1::Param& p : request.query()) {
-    if (p.key() == key && p.value() == value) return true;
-  }
-  return false;
-}
-
-int64_t Items(const v1::Response& page) {
-  return gitlab::CountJsonArrayItems(page.text()).value_or(-1);
-}
-
-// The caller's refusal, if any, of the PaginateRequest itself.
-std::optional<grpc::Status> Refusal(const v1::PaginateRequest& request) {
-  if (request.max_pages() < 0 || request.max_items() < 0) {
-    return gitlab::InvalidArgument(gitlab::FieldViolation{
-        request.max_pages() < 0 ? "max_pages" : "max_items",
-        "must not be negative", "INVALID_LIMIT"});
-  }
-  if (request.request().api() != v1::API_REST_V4) {
-    return gitlab::InvalidArgument(gitlab::FieldViolation{
-        "request.api", "Paginate follows REST pagination only", "INVALID_API"});
-  }
-  absl::StatusOr<std::string> method = gitlab::RequestMethod(request.request());
-  if (method.ok() && *method != "GET") {
-    return gitlab::InvalidArgument(gitlab::FieldViolation{
-        "request.method", "Paginate lists with GET only", "INVALID_METHOD"});
-  }
-  // The same checks as Execute, named as fields of the PaginateRequest.
-  if (std::optional<gitlab::FieldViolation> violation =
-          gitlab::ValidateRequest(request.request())) {
-    violation->field = absl::StrCat("request.", violation->field);
-    return gitlab::InvalidArgument(*violation);
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 PaginateReactor::PaginateReactor(UpstreamCaller* caller,
                                  metrics::Metrics* metrics,
@@ -76,7 +33,8 @@ PaginateReactor::PaginateReactor(UpstreamCaller* caller,
   Next next;
   {
     absl::MutexLock lock(&mu_);
-    if (std::optional<grpc::Status> refused = Refusal(request)) {
+    if (std::optional<grpc::Status> refused =
+            gitlab::PaginateRefusal(request)) {
       finished_ = true;
       next.finish = *std::move(refused);
     } else {
@@ -87,60 +45,35 @@ PaginateReactor::PaginateReactor(UpstreamCaller* caller,
   if (!next.empty()) Act(std::move(next));
 }
 
-v1::Request PaginateReactor::OffsetRequest(int64_t page) const {
-  v1::Request request = base_;
-  bool replaced = false;
-  for (v1::Param& p : *request.mutable_query()) {
-    if (p.key() == "page") {
-      p.set_value(absl::StrCat(page));
-      replaced = true;
-    }
-  }
-  if (!replaced) {
-    v1::Param* p = request.add_query();
-    p->set_key("page");
-    p->set_value(absl::StrCat(page));
-  }
-  return request;
-}
-
 void PaginateReactor::Follow(int64_t seq, const v1::Response& page) {
-  int64_t items = Items(page);
+  const int64_t items = gitlab::PageItems(page);
   if (items > 0) items_seen_ += items;
-  const v1::Page& info = page.page();
-  const bool keyset = HasParam(base_, "pagination", "keyset") ||
-                      (info.page() == 0 && !info.next_link().empty());
-  if (seq == 1 && !keyset && info.has_total_pages() && info.page() > 0) {
-    // Totals known: fetch the rest concurrently, write in order.
-    prefetching_ = true;
-    first_page_ = info.page();
-    next_prefetch_ = info.page() + 1;
-    last_prefetch_ =
-        std::min(info.total_pages(), info.page() + max_pages_ - 1);
-    return;
-  }
-  if (prefetching_ || items == 0 || seq >= max_pages_ ||
-      (max_items_ > 0 && items_seen_ >= max_items_)) {
-    return;  // no page follows this one
-  }
-  if (keyset) {
-    if (info.next_link().empty()) return;
-    absl::StatusOr<std::string> url =
-        gitlab::ResolveNextLink(caller_->options().base_url, info.next_link());
-    if (!url.ok()) {
+  gitlab::FollowUp follow = gitlab::FollowPage(
+      base_, caller_->options().base_url, page,
+      gitlab::PageContext{seq, items_seen_, max_pages_, max_items_,
+                          prefetching_});
+  switch (follow.kind) {
+    case gitlab::FollowUp::Kind::kNone:
+      return;
+    case gitlab::FollowUp::Kind::kPrefetch:
+      prefetching_ = true;
+      first_page_ = follow.page;
+      next_prefetch_ = follow.page + 1;
+      last_prefetch_ = follow.last_page;
+      return;
+    case gitlab::FollowUp::Kind::kOffset:
+      to_fetch_.push_back(Fetch{
+          seq + 1, gitlab::OffsetPageRequest(base_, follow.page), std::nullopt});
+      return;
+    case gitlab::FollowUp::Kind::kLink:
+      to_fetch_.push_back(Fetch{seq + 1, base_, std::move(follow.url)});
+      return;
+    case gitlab::FollowUp::Kind::kRefused: {
       CallOutcome refused;
-      refused.status = gitlab::GatewayError(grpc::StatusCode::FAILED_PRECONDITION,
-                                            "NEXT_LINK_REFUSED",
-                                            url.status().message());
+      refused.status = std::move(follow.refused);
       done_.emplace(seq + 1, Page{std::move(refused), nullptr});
       return;
     }
-    to_fetch_.push_back(Fetch{seq + 1, base_, *std::move(url)});
-    return;
-  }
-  if (info.next_page() > 0) {
-    to_fetch_.push_back(Fetch{seq + 1, OffsetRequest(info.next_page()),
-                              std::nullopt});
   }
 }
 
@@ -224,7 +157,7 @@ PaginateReactor::Next PaginateReactor::Plan() {
         stopping_ = true;
         end_status_ = outcome.status;
       } else {
-        int64_t items = Items(outcome.response);
+        int64_t items = gitlab::PageItems(outcome.response);
         writing_ = std::move(outcome.response);
         writing_account_ = std::move(account);
         write_pending_ = true;
@@ -246,7 +179,8 @@ PaginateReactor::Next PaginateReactor::Plan() {
   while (prefetching_ && next_prefetch_ <= last_prefetch_ &&
          in_flight_.size() + done_.size() + to_fetch_.size() < prefetch_) {
     to_fetch_.push_back(Fetch{next_prefetch_ - first_page_ + 1,
-                              OffsetRequest(next_prefetch_), std::nullopt});
+                              gitlab::OffsetPageRequest(base_, next_prefetch_),
+                              std::nullopt});
     ++next_prefetch_;
   }
   for (Fetch& fetch : to_fetch_) {

@@ -79,11 +79,10 @@ class PaginateReactor final
 
   void OnPage(int64_t seq, std::shared_ptr<engine::ByteAccount> account,
               CallOutcome outcome);
-  // Decides what follows page `seq` (sequential modes, and the prefetch
-  // plan after the first page).
+  // Acts on what follows page `seq` (gitlab::FollowPage): queues the next
+  // fetch, or starts the prefetch plan after the first page.
   void Follow(int64_t seq, const v1::Response& page)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  v1::Request OffsetRequest(int64_t page) const;
   Next Plan() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Stop(Next& next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Act(Next next) ABSL_LOCKS_EXCLUDED(mu_);
