@@ -34,6 +34,12 @@ PROJECT_PATH = "/projects/42"
 
 # Targets from issue 8: (key, label, limit, unit).
 TARGETS = [
+    ("cpu_execute_floor_ratio", "CPU per Execute / floor (bare gRPC Execute + direct curl-multi "
+     "request)", 1.25, "x"),
+    ("cpu_batch_floor_ratio", "CPU per BatchExecute item / floor (bare gRPC stream message + "
+     "direct curl-multi request)", 1.25, "x"),
+    ("ctx_per_execute", "context switches per Execute (perf stat, gateway process)", 0.5, ""),
+    ("futex_per_execute", "futex calls per Execute (perf stat, gateway process)", 0.5, ""),
     ("cpu_execute_ratio", "CPU per Execute / nginx CPU per proxied request", 2.0, "x"),
     ("cpu_batch_ratio", "CPU per BatchExecute item / nginx CPU per proxied request", 1.5, "x"),
     ("fanout_ratio", "fan-out wall time / ideal (2,000 items, 20 ms, 100 at once)", 1.05, "x"),
@@ -94,6 +100,39 @@ def loadavg():
 def kv(line):
     return {k: float(v) if re.fullmatch(r"-?[0-9.]+", v) else v
             for k, v in re.findall(r"(\w+)=(\S+)", line)}
+
+
+class PerfCounts:
+    """`perf stat` on a running process (all its threads) while `fn` runs:
+    context switches and futex system calls. Empty when perf is missing or
+    not permitted (the report then shows n/a)."""
+    EVENTS = ("context-switches", "syscalls:sys_enter_futex")
+
+    def __init__(self, pid):
+        self.pid, self.proc, self.counts = pid, None, {}
+        if shutil.which("perf"):
+            self.proc = subprocess.Popen(
+                ["perf", "stat", "-x", ",", "-e", ",".join(self.EVENTS), "-p", str(pid)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            time.sleep(0.3)  # attached before the load starts
+
+    def stop(self):
+        if self.proc is None:
+            return self.counts
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            _, err = self.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.counts
+        for line in err.splitlines():
+            fields = line.split(",")
+            if len(fields) >= 3 and fields[2] in self.EVENTS:
+                try:
+                    self.counts[fields[2]] = float(fields[0])
+                except ValueError:
+                    pass
+        return self.counts
 
 
 class Bench:
@@ -184,6 +223,13 @@ class Bench:
                        stdout=subprocess.PIPE, text=True)
         port = int(p.stdout.readline().split()[1])
         return port
+
+    def start_bare_server(self):
+        p = self.spawn([os.path.join(self.args.tools, "gg_bare_server"), "--port", "0",
+                        "--body", os.path.join(BENCH, "fixtures", "project.json")],
+                       role="sut", stdout=subprocess.PIPE, text=True)
+        p.grpc_port = int(p.stdout.readline().split()[1])
+        return p
 
     def upstream(self, mode):
         """(base URL for the gateway, full URL for direct clients, proxy URL)."""
@@ -302,18 +348,36 @@ class Bench:
         self.loadgen(gw.grpc_port, "--mode", "unary", "--concurrency", "8", "--seconds", "1")
         r["gw_lat"] = self.loadgen(gw.grpc_port, "--mode", "unary", "--concurrency", "1",
                                    "--requests", str(n_lat), "--seconds", "20")
-        rounds = {"nginx": [], "gw": [], "gw_batch": []}
-        for _ in range(a.rounds):
+        bare = self.start_bare_server()
+        self.loadgen(bare.grpc_port, "--mode", "unary", "--concurrency", "8", "--seconds", "1")
+        rounds = {"nginx": [], "gw": [], "gw_batch": [], "bare": [], "bare_batch": []}
+        for i in range(a.rounds):
             before = cpu_seconds(self.proxy_worker)
             x = self.wrk(proxy_url, conc, secs)
             x["cpu_s"] = cpu_seconds(self.proxy_worker) - before
             x["seconds"] = float(secs)
             rounds["nginx"].append(x)
+            perf = PerfCounts(gw.pid) if i == 0 else None
             before = cpu_seconds(gw.pid)
             x = self.loadgen(gw.grpc_port, "--mode", "unary", "--concurrency", str(conc),
                              "--seconds", str(secs), "--channels", str(a.channels))
             x["cpu_s"] = cpu_seconds(gw.pid) - before
+            if perf is not None:
+                r["gw_perf"] = dict(perf.stop(), requests=x.get("requests", 0))
             rounds["gw"].append(x)
+            perf = PerfCounts(bare.pid) if i == 0 else None
+            before = cpu_seconds(bare.pid)
+            x = self.loadgen(bare.grpc_port, "--mode", "unary", "--concurrency", str(conc),
+                             "--seconds", str(secs), "--channels", str(a.channels))
+            x["cpu_s"] = cpu_seconds(bare.pid) - before
+            if perf is not None:
+                r["bare_perf"] = dict(perf.stop(), requests=x.get("requests", 0))
+            rounds["bare"].append(x)
+            before = cpu_seconds(bare.pid)
+            x = self.loadgen(bare.grpc_port, "--mode", "batch", "--streams",
+                             str(a.batch_streams), "--items", str(a.batch_items))
+            x["cpu_s"] = cpu_seconds(bare.pid) - before
+            rounds["bare_batch"].append(x)
             before = cpu_seconds(gw.pid)
             x = self.loadgen(gw.grpc_port, "--mode", "batch", "--streams",
                              str(a.batch_streams), "--items", str(a.batch_items))
@@ -327,6 +391,7 @@ class Bench:
             r[key]["cpu_rounds"] = [x["cpu_us_per_req"] for x in runs]
         r["gw_rss_loaded_mb"] = rss_mb(gw.pid)
         r["gw_exit"] = self.stop(gw)
+        self.stop(bare)
 
         log(f"{mode}: httpx references")
         hs = a.httpx_seconds
@@ -391,7 +456,16 @@ class Bench:
         h1 = self.results[modes[0]]  # targets: HTTP/1.1 unless only TLS ran
         fan, hold = self.results["fanout"], self.results["hold"]
         ratio = lambda a, b: a / b if b else float("nan")  # noqa: E731
+        floor = h1["bare"]["cpu_us_per_req"] + h1["direct"].get("cpu_us_per_req", 0.0)
+        floor_batch = h1["bare_batch"]["cpu_us_per_req"] + h1["direct"].get("cpu_us_per_req", 0.0)
+        per_call = lambda perf, event: (perf.get(event, float("nan")) /  # noqa: E731
+                                        max(1.0, perf.get("requests", 0)))
+        gw_perf = h1.get("gw_perf", {})
         values = {
+            "cpu_execute_floor_ratio": ratio(h1["gw"]["cpu_us_per_req"], floor),
+            "cpu_batch_floor_ratio": ratio(h1["gw_batch"]["cpu_us_per_req"], floor_batch),
+            "ctx_per_execute": per_call(gw_perf, "context-switches"),
+            "futex_per_execute": per_call(gw_perf, "syscalls:sys_enter_futex"),
             "cpu_execute_ratio": ratio(h1["gw"]["cpu_us_per_req"], h1["nginx"]["cpu_us_per_req"]),
             "cpu_batch_ratio": ratio(h1["gw_batch"]["cpu_us_per_req"],
                                      h1["nginx"]["cpu_us_per_req"]),
@@ -407,8 +481,18 @@ class Bench:
         add("| --- | ---: | ---: | --- |")
         for key, label, limit, unit in TARGETS:
             v = values[key]
-            add(f"| {label} | {v:.2f} {unit} | ≤ {limit:g} {unit} | "
-                f"{'pass' if v <= limit else '**MISS**'} |")
+            verdict = "n/a" if v != v else ("pass" if v <= limit else "**MISS**")
+            add(f"| {label} | {v:.2f} {unit} | ≤ {limit:g} {unit} | {verdict} |")
+        add(f"\nFloor (issue #12), same run: bare gRPC callback server (`gg_bare_server`) "
+            f"{h1['bare']['cpu_us_per_req']:.1f} µs per Execute and "
+            f"{h1['bare_batch']['cpu_us_per_req']:.1f} µs per BatchExecute message, plus "
+            f"direct curl-multi {h1['direct'].get('cpu_us_per_req', 0):.1f} µs per request: "
+            f"{floor:.1f} µs per Execute, {floor_batch:.1f} µs per item. perf stat per "
+            f"Execute under the {self.args.concurrency}-call load: gateway "
+            f"{values['ctx_per_execute']:.2f} context switches and "
+            f"{values['futex_per_execute']:.2f} futex calls; bare gRPC server "
+            f"{per_call(h1.get('bare_perf', {}), 'context-switches'):.2f} and "
+            f"{per_call(h1.get('bare_perf', {}), 'syscalls:sys_enter_futex'):.2f}.")
         titles = {"h1": "HTTP/1.1 keep-alive upstream",
                   "h2tls": "HTTP/2 over TLS upstream (nginx proxies with HTTP/1.1 over TLS)"}
         for mode in modes:
@@ -419,7 +503,8 @@ class Bench:
                 f"interleaved rounds; CPU µs/req per round: nginx "
                 f"{fmt_list(r['nginx']['cpu_rounds'])}, Execute "
                 f"{fmt_list(r['gw']['cpu_rounds'])}, BatchExecute "
-                f"{fmt_list(r['gw_batch']['cpu_rounds'])}). `@1` columns: one request "
+                f"{fmt_list(r['gw_batch']['cpu_rounds'])}, bare Execute "
+                f"{fmt_list(r['bare']['cpu_rounds'])}). `@1` columns: one request "
                 "at a time; `added` is over the direct client. CPU is the process's "
                 "utime+stime over the run divided by the requests it served "
                 "(10 ms ticks); `core` is that CPU over wall time.\n")
@@ -445,6 +530,10 @@ class Bench:
             row("wrk → **nginx proxy** → fake", r["nginx"], r["nginx_lat"])
             row("gg_loadgen → **gateway** Execute → fake", r["gw"], r["gw_lat"])
             row("gg_loadgen → **gateway** BatchExecute items → fake", r["gw_batch"], None)
+            row("gg_loadgen → bare gRPC server Execute (no upstream; floor part)", r["bare"],
+                None)
+            row("gg_loadgen → bare gRPC server BatchExecute messages (floor part)",
+                r["bare_batch"], None)
             row("httpx, AsyncClient per request", r["httpx_per"], r["httpx_per_lat"],
                 vs=False, note=" (client)")
             row("httpx, shared AsyncClient", r["httpx_shared"], r["httpx_shared_lat"],
@@ -566,7 +655,7 @@ def main():
     if not args.no_readme:
         write_readme(table, os.environ.get("GG_BENCH_COMMAND", "make bench"), machine)
         log("results written to bench/README.md")
-    missed = [label for key, label, limit, _ in TARGETS if values[key] > limit]
+    missed = [label for key, label, limit, _ in TARGETS if values[key] > limit]  # nan: not missed
     if missed:
         log("targets missed: " + "; ".join(missed))
     return 0

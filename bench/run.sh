@@ -15,6 +15,6 @@ bash scripts/install-deps.sh bench
 cmake -S . -B "$BENCH_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGG_BENCH=ON \
   -DBUILD_TESTING=OFF >/dev/null
 # Only the tools: they need the generated API, not the service.
-cmake --build "$BENCH_BUILD_DIR" -j "$JOBS" --target gg_loadgen gg_curl_direct gg_delay_server
+cmake --build "$BENCH_BUILD_DIR" -j "$JOBS" --target gg_loadgen gg_curl_direct gg_delay_server gg_bare_server
 GG_BENCH_COMMAND="${GG_BENCH_COMMAND:-make bench}" exec timeout --kill-after=30 900 \
   /usr/bin/python3 bench/run.py --gateway "$GATEWAY" --tools "$BENCH_BUILD_DIR/bench" "$@"
