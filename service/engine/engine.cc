@@ -1,5 +1,7 @@
 #include "service/engine/engine.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -44,7 +46,10 @@ absl::Status Engine::Init() {
   curl_multi_setopt(events_.multi(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   curl_multi_setopt(events_.multi(), CURLMOPT_MAXCONNECTS,
                     static_cast<long>(options_.max_in_flight));
-  loop_ = std::thread([this] { Run(); });
+  loop_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "gg-engine");  // for top, perf
+    Run();
+  });
   return absl::OkStatus();
 }
 

@@ -1,12 +1,19 @@
 #include "service/pipeline/work_pool.h"
 
+#include <pthread.h>
+
 #include <utility>
 
 namespace gitlab_gateway::pipeline {
 
 WorkPool::WorkPool(int threads) {
   threads_.reserve(threads);
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "gg-work");  // for top, perf
+      Loop();
+    });
+  }
 }
 
 WorkPool::~WorkPool() {
