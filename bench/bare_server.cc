@@ -4,9 +4,11 @@
 // fixture body, 19 headers, page and rate-limit fields); BatchExecute answers
 // each item with it (its id echoed), reading and writing concurrently. `make
 // bench` adds its CPU per call to gg_curl_direct's per request: the floor
-// issue #12 measures the gateway against. Prints "port N" once listening.
+// issue #12 measures the gateway against. With --hold 1, Execute answers only
+// when cancelled: gRPC's own memory per call in flight. Prints "port N" once
+// listening.
 //
-//   gg_bare_server --port 0 --body bench/fixtures/project.json
+//   gg_bare_server --port 0 --body bench/fixtures/project.json [--hold 1]
 #include <grpcpp/grpcpp.h>
 
 #include <pthread.h>
@@ -137,13 +139,23 @@ class EchoStream final
   bool finished_ = false;
 };
 
+// --hold: an Execute that answers only when the caller cancels it (gRPC's
+// own memory per call in flight, the floor of bench's 10,000-call run).
+class HeldCall final : public grpc::ServerUnaryReactor {
+ public:
+  void OnCancel() override { Finish(grpc::Status::CANCELLED); }
+  void OnDone() override { delete this; }
+};
+
 class BareGateway final : public v1::Gateway::CallbackService {
  public:
-  explicit BareGateway(v1::Response answer) : answer_(std::move(answer)) {}
+  BareGateway(v1::Response answer, bool hold)
+      : answer_(std::move(answer)), hold_(hold) {}
 
   grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context,
                                     const v1::Request* request,
                                     v1::Response* response) override {
+    if (hold_) return new HeldCall;
     *response = answer_;
     response->set_id(request->id());
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -158,6 +170,7 @@ class BareGateway final : public v1::Gateway::CallbackService {
 
  private:
   const v1::Response answer_;
+  const bool hold_;
 };
 
 }  // namespace
@@ -177,7 +190,8 @@ int main(int argc, char** argv) {
   }
   std::stringstream body;
   body << file.rdbuf();
-  BareGateway service(Answer(body.str()));
+  BareGateway service(Answer(body.str()),
+                      Flag(argc, argv, "--hold", "0") == std::string("1"));
   int bound = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:" + port,

@@ -447,8 +447,27 @@ class Bench:
         time.sleep(1.0)
         after = rss_mb(gw.pid)
         self.stop(gw)
+        # The floor: a bare gRPC server holding the same calls (no gateway code).
+        bare = self.spawn([os.path.join(self.args.tools, "gg_bare_server"), "--port", "0",
+                           "--hold", "1", "--body",
+                           os.path.join(BENCH, "fixtures", "project.json")],
+                          role="sut", stdout=subprocess.PIPE, text=True)
+        bare_port = int(bare.stdout.readline().split()[1])
+        time.sleep(1.0)
+        bare_idle = rss_mb(bare.pid)
+        lg = self.spawn([os.path.join(self.args.tools, "gg_loadgen"), "--target",
+                         f"127.0.0.1:{bare_port}", "--mode", "hold", "--calls", str(calls),
+                         "--hold_seconds", str(self.args.hold_seconds)],
+                        stdout=subprocess.PIPE, text=True)
+        bare_peak, end = bare_idle, time.monotonic() + self.args.hold_seconds + 30
+        while lg.poll() is None and time.monotonic() < end:
+            bare_peak = max(bare_peak, rss_mb(bare.pid))
+            time.sleep(0.1)
+        lg.communicate(timeout=30)
+        self.stop(bare)
         self.results["hold"] = {"idle_mb": idle, "peak_mb": peak, "after_mb": after,
-                                "in_flight_seen": seen, "loadgen": out.strip()}
+                                "in_flight_seen": seen, "loadgen": out.strip(),
+                                "bare_idle_mb": bare_idle, "bare_peak_mb": bare_peak}
 
     # ---- report ----------------------------------------------------------
     def report(self, seconds_taken):
@@ -569,6 +588,10 @@ class Bench:
             f"(gauges saw {hold['in_flight_seen']:,.0f} in flight + queued) | "
             f"{hold['peak_mb']:.1f} MB (+{values['rss_hold_delta_mb']:.1f} MB) |")
         add(f"| gateway RSS 1 s after those calls were cancelled | {hold['after_mb']:.1f} MB |")
+        bare_delta = hold["bare_peak_mb"] - hold["bare_idle_mb"]
+        add(f"| floor: bare gRPC server (`gg_bare_server --hold 1`) holding the same "
+            f"{self.args.hold_calls:,} calls | +{bare_delta:.1f} MB; the gateway's own share "
+            f"+{values['rss_hold_delta_mb'] - bare_delta:.1f} MB |")
         add("| gateway RSS idle, " + " / ".join(titles[m].split(" upstream")[0] for m in modes)
             + " instances | " + " / ".join(f"{self.results[m]['gw_rss_idle_mb']:.1f}"
                                            for m in modes) + " MB |")
