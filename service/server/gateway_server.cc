@@ -74,12 +74,15 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     server->GetHealthCheckService()->SetServingStatus(
         v1::Gateway::service_full_name(), true);
   }
+  // Scripts and bench/ read the first three fields: keep their order.
   LogLine("INFO",
-          "serving gRPC on port %d (%s%s), health on port %d, metrics on port "
-          "%d, GitLab %s",
-          self->port_, config.tls.enabled() ? "TLS" : "plaintext",
-          config.tls.client_ca_file.empty() ? "" : ", client certificates",
-          self->health_port_, self->metrics_port_, base_url->origin);
+          "serving gRPC on port %d, metrics on port %d, GitLab %s; %s%s; "
+          "health-only port %d",
+          self->port_, self->metrics_port_, base_url->origin,
+          config.tls.enabled() ? "TLS" : "plaintext",
+          config.tls.client_ca_file.empty() ? ""
+                                            : " with client certificates",
+          self->health_port_);
   return self;
 }
 
@@ -175,6 +178,8 @@ absl::Status GatewayServer::StartHealthPort(const std::string& address) {
   builder.SetOption(std::make_unique<HealthOnly>());
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
                            &health_port_);
+  health_fallback_ = std::make_unique<grpc::CallbackGenericService>();
+  builder.RegisterCallbackGenericService(health_fallback_.get());
   health_server_ = builder.BuildAndStart();
   if (health_server_ == nullptr || health_port_ == 0) {
     health_server_.reset();

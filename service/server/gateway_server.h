@@ -1,6 +1,7 @@
 #ifndef GITLAB_GATEWAY_SERVICE_SERVER_GATEWAY_SERVER_H_
 #define GITLAB_GATEWAY_SERVICE_SERVER_GATEWAY_SERVER_H_
 
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -118,6 +119,9 @@ class GatewayServer {
   std::unique_ptr<auth::CallerIdentifier> identifier_;
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<grpc::Server> server_;
+  // The health port answers every other method UNIMPLEMENTED through it
+  // (gRPC also refuses to start a server without a callback method).
+  std::unique_ptr<grpc::CallbackGenericService> health_fallback_;
   std::unique_ptr<grpc::Server> health_server_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
