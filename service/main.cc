@@ -89,6 +89,28 @@ ABSL_FLAG(std::string, token_type,
 ABSL_FLAG(std::string, ca_file, EnvOr("GITLAB_CA_FILE", Defaults().ca_file),
           "CA bundle for GitLab's TLS certificate; empty = system store "
           "[env GITLAB_CA_FILE]");
+ABSL_FLAG(std::string, tls_cert_file,
+          EnvOr("GITLAB_GATEWAY_TLS_CERT_FILE", Defaults().tls_cert_file),
+          "PEM certificate chain of the gRPC port; empty = plaintext; "
+          "re-read when it changes [env GITLAB_GATEWAY_TLS_CERT_FILE]");
+ABSL_FLAG(std::string, tls_key_file,
+          EnvOr("GITLAB_GATEWAY_TLS_KEY_FILE", Defaults().tls_key_file),
+          "PEM private key of --tls_cert_file [env GITLAB_GATEWAY_TLS_KEY_FILE]");
+ABSL_FLAG(std::string, tls_client_ca_file,
+          EnvOr("GITLAB_GATEWAY_TLS_CLIENT_CA_FILE",
+                Defaults().tls_client_ca_file),
+          "PEM CA bundle: callers must present a client certificate it "
+          "signed (mTLS); the caller is its URI SAN, else DNS SAN, else CN "
+          "[env GITLAB_GATEWAY_TLS_CLIENT_CA_FILE]");
+ABSL_FLAG(std::string, callers_file,
+          EnvOr("GITLAB_GATEWAY_CALLERS_FILE", Defaults().callers_file),
+          "callers and the SHA-256 of their bearer secrets, one \"name "
+          "sha256hex\" per line; re-read when it changes "
+          "[env GITLAB_GATEWAY_CALLERS_FILE]");
+ABSL_FLAG(std::string, health_listen,
+          EnvOr("GITLAB_GATEWAY_HEALTH_LISTEN", Defaults().health_listen),
+          "plaintext address serving only grpc.health.v1 (probes when the "
+          "gRPC port speaks TLS); empty = none [env GITLAB_GATEWAY_HEALTH_LISTEN]");
 ABSL_FLAG(int, max_in_flight,
           EnvIntOr("GITLAB_GATEWAY_MAX_IN_FLIGHT", Defaults().max_in_flight),
           "upstream transfers at once [env GITLAB_GATEWAY_MAX_IN_FLIGHT]");
@@ -194,6 +216,11 @@ gitlab_gateway::server::FlagValues ReadFlags() {
   flags.token_file = absl::GetFlag(FLAGS_token_file);
   flags.token_type = absl::GetFlag(FLAGS_token_type);
   flags.ca_file = absl::GetFlag(FLAGS_ca_file);
+  flags.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  flags.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  flags.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  flags.callers_file = absl::GetFlag(FLAGS_callers_file);
+  flags.health_listen = absl::GetFlag(FLAGS_health_listen);
   flags.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   flags.max_queue = absl::GetFlag(FLAGS_max_queue);
   flags.batch_window = absl::GetFlag(FLAGS_batch_window);

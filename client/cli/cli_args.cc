@@ -137,6 +137,20 @@ absl::Status ApplyFlag(
     });
   };
   if (name == "--sudo") return set_string(&out->sudo);
+  if (name == "--ca-file") return set_string(&out->ca_file);
+  if (name == "--cert") return set_string(&out->cert_file);
+  if (name == "--key") return set_string(&out->key_file);
+  if (name == "--caller-token-file") {
+    return with_value([&](const std::string& v) -> absl::Status {
+      absl::StatusOr<std::string> content = read_file(v);
+      if (!content.ok()) return Usage(name, content.status().message());
+      std::string token(absl::StripAsciiWhitespace(*content));
+      // Never quote the file: it holds a secret.
+      if (token.empty()) return Usage(name, absl::StrCat(v, " is empty"));
+      out->caller_token = std::move(token);
+      return absl::OkStatus();
+    });
+  }
   if (name == "--target") return set_string(&out->target);
   if (name == "--service") return set_string(&out->service);
   auto set_duration = [&](std::optional<absl::Duration>* field) {
@@ -173,6 +187,7 @@ bool ApplySwitch(const std::string& name, CliArgs* out) {
   if (name == "--raw") return out->raw = true;
   if (name == "--json") return out->json = true;
   if (name == "--graphql") return out->graphql = true;
+  if (name == "--tls") return out->tls = true;
   if (name == "-h" || name == "--help") {
     out->command = "help";
     return true;
@@ -223,6 +238,17 @@ absl::StatusOr<CliArgs> ParseArgs(const std::vector<std::string>& args,
     }
   }
   if (out.command == "help") return out;
+  if (out.cert_file.empty() != out.key_file.empty()) {
+    return Usage(out.cert_file.empty() ? "--cert" : "--key",
+                 "--cert and --key go together");
+  }
+  if (!out.ca_file.empty() || !out.cert_file.empty()) out.tls = true;
+  if (out.caller_token.empty()) {
+    if (const char* token = env("GITLAB_GATEWAY_CALLER_TOKEN");
+        token != nullptr) {
+      out.caller_token = std::string(absl::StripAsciiWhitespace(token));
+    }
+  }
   if (positional.empty()) return Usage("command", "missing (try help)");
   out.command = absl::AsciiStrToLower(positional[0]);
   if (!Commands().contains(out.command)) {
@@ -275,6 +301,13 @@ Output and connection:
                           (default localhost:50051)
   --deadline D            RPC deadline (default: timeout + 5s, 1h for
                           batch and paginate)
+Gateway security (see the README's "Caller identity and TLS"):
+  --tls                   TLS to the gateway, verified by the system's CAs
+  --ca-file FILE          TLS, verified by these CAs (PEM)
+  --cert FILE, --key FILE client certificate and key (PEM) for mTLS
+  --caller-token-file F   bearer secret identifying the caller (sent as
+                          authorization: Bearer; in clear without TLS)
+                          [env GITLAB_GATEWAY_CALLER_TOKEN]
 
 batch reads one JSON gitlab.gateway.v1.Request per line and writes one JSON
 Response per line as they complete; token flags fill in requests without

@@ -29,6 +29,15 @@ struct CliArgs {
   std::optional<absl::Duration> deadline;  // RPC deadline
   v1::Credentials credentials;             // flags, else env
   std::string target = "localhost:50051";
+  // TLS to the gateway: --tls (system CAs), --ca-file, and for mTLS --cert
+  // with --key (paths; the client library reads them).
+  bool tls = false;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  // The caller's bearer secret: --caller-token-file's content, else env
+  // GITLAB_GATEWAY_CALLER_TOKEN; empty: none.
+  std::string caller_token;
   bool include = false;  // -i: status line and headers too
   bool raw = false;      // no pretty-printing
   bool json = false;     // whole Response as protobuf JSON, one per line

@@ -34,9 +34,17 @@ void ToProto(absl::Duration d, google::protobuf::Duration* out) {
   out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
 }
 
+// Plaintext, or TLS from --tls / --ca-file / --cert / --key.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(
+    const CliArgs& args) {
+  if (!args.tls) return grpc::InsecureChannelCredentials();
+  return client::TlsCredentials(
+      client::TlsFiles{args.ca_file, args.cert_file, args.key_file});
+}
+
 // One call: --deadline, else --timeout plus the margin. A stream (batch,
 // paginate): --deadline, else an hour; --timeout bounds each item instead.
-Client MakeClient(const CliArgs& args, bool stream) {
+absl::StatusOr<Client> MakeClient(const CliArgs& args, bool stream) {
   ClientOptions options;
   if (args.deadline) {
     options.default_timeout = *args.deadline;
@@ -46,12 +54,23 @@ Client MakeClient(const CliArgs& args, bool stream) {
     options.default_timeout =
         args.timeout ? *args.timeout + kDeadlineMargin : kCallDeadline;
   }
-  return Client::Insecure(args.target, options);
+  options.caller_token = args.caller_token;
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ChannelCredentials(args);
+  if (!credentials.ok()) return credentials.status();
+  return Client(grpc::CreateChannel(args.target, *std::move(credentials)),
+                std::move(options));
 }
 
 int Fail(const absl::Status& status, std::ostream& err) {
   err << "error: " << DecodeError(status).ToString();
   return kExitFailed;
+}
+
+// A file of --ca-file, --cert or --key that cannot be used: bad input.
+int BadSetup(const absl::Status& status, std::ostream& err) {
+  err << "gitlab-gateway-cli: " << status.message() << "\n";
+  return kExitUsage;
 }
 
 std::string ContentType(const v1::Response& response) {
@@ -102,7 +121,9 @@ void PrintResponse(const v1::Response& response, const CliArgs& args,
 }
 
 int RunCall(const CliArgs& args, Io io) {
-  Client client = MakeClient(args, /*stream=*/false);
+  absl::StatusOr<Client> made = MakeClient(args, /*stream=*/false);
+  if (!made.ok()) return BadSetup(made.status(), io.err);
+  const Client& client = *made;
   absl::StatusOr<v1::Response> response = client.Execute(BuildRequest(args));
   if (!response.ok()) return Fail(response.status(), io.err);
   PrintResponse(*response, args, io.out);
@@ -110,7 +131,9 @@ int RunCall(const CliArgs& args, Io io) {
 }
 
 int RunPaginate(const CliArgs& args, Io io) {
-  Client client = MakeClient(args, /*stream=*/true);
+  absl::StatusOr<Client> made = MakeClient(args, /*stream=*/true);
+  if (!made.ok()) return BadSetup(made.status(), io.err);
+  const Client& client = *made;
   v1::PaginateRequest request;
   *request.mutable_request() = BuildRequest(args);
   request.set_max_pages(args.max_pages);
@@ -137,7 +160,9 @@ void ApplyDefaults(const CliArgs& args, v1::Request* request) {
 }
 
 int RunBatch(const CliArgs& args, Io io) {
-  Client client = MakeClient(args, /*stream=*/true);
+  absl::StatusOr<Client> made = MakeClient(args, /*stream=*/true);
+  if (!made.ok()) return BadSetup(made.status(), io.err);
+  const Client& client = *made;
   // The generator reads `in` on Batch's writer thread while responses are
   // printed to `out` on this one. std::cin is tied to std::cout: every read
   // would flush cout from the writer thread, racing this thread's writes
@@ -200,8 +225,10 @@ int RunBatch(const CliArgs& args, Io io) {
 }
 
 int RunHealth(const CliArgs& args, Io io) {
-  auto channel =
-      grpc::CreateChannel(args.target, grpc::InsecureChannelCredentials());
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ChannelCredentials(args);
+  if (!credentials.ok()) return BadSetup(credentials.status(), io.err);
+  auto channel = grpc::CreateChannel(args.target, *std::move(credentials));
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(

@@ -1,6 +1,8 @@
 #include "gitlab_gateway/client/client.h"
 
 #include <thread>
+
+#include "absl/strings/str_cat.h"
 #include <utility>
 
 namespace gitlab_gateway::client {
@@ -20,6 +22,16 @@ Client Client::Insecure(const std::string& target, ClientOptions options) {
                 std::move(options));
 }
 
+absl::StatusOr<Client> Client::Tls(const std::string& target,
+                                   const TlsFiles& tls,
+                                   ClientOptions options) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      TlsCredentials(tls);
+  if (!credentials.ok()) return credentials.status();
+  return Client(grpc::CreateChannel(target, *std::move(credentials)),
+                std::move(options));
+}
+
 std::unique_ptr<grpc::ClientContext> Client::NewContext(
     const CallOptions& call) const {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -27,6 +39,10 @@ std::unique_ptr<grpc::ClientContext> Client::NewContext(
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   for (const auto& [key, value] : options_.metadata) {
     context->AddMetadata(key, value);
+  }
+  if (!options_.caller_token.empty()) {
+    context->AddMetadata("authorization",
+                         absl::StrCat("Bearer ", options_.caller_token));
   }
   return context;
 }

@@ -14,9 +14,11 @@
 namespace gitlab_gateway::server {
 
 BatchReactor::BatchReactor(UpstreamCaller* caller, metrics::Metrics* metrics,
+                           auth::Caller caller_identity,
                            grpc::CallbackServerContext* context,
                            const BatchOptions& options)
     : caller_(caller),
+      caller_identity_(std::move(caller_identity)),
       metrics_(metrics),
       deadline_(RpcDeadline(*context)),
       started_(absl::Now()),

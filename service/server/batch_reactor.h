@@ -49,6 +49,7 @@ class BatchReactor final
     : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   BatchReactor(UpstreamCaller* caller, metrics::Metrics* metrics,
+               auth::Caller caller_identity,
                grpc::CallbackServerContext* context,
                const BatchOptions& options);
 

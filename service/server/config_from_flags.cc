@@ -22,6 +22,11 @@ constexpr FlagEnv kFlagEnvironment[] = {
     {"token_file", "GITLAB_TOKEN_FILE"},
     {"token_type", "GITLAB_TOKEN_TYPE"},
     {"ca_file", "GITLAB_CA_FILE"},
+    {"tls_cert_file", "GITLAB_GATEWAY_TLS_CERT_FILE"},
+    {"tls_key_file", "GITLAB_GATEWAY_TLS_KEY_FILE"},
+    {"tls_client_ca_file", "GITLAB_GATEWAY_TLS_CLIENT_CA_FILE"},
+    {"callers_file", "GITLAB_GATEWAY_CALLERS_FILE"},
+    {"health_listen", "GITLAB_GATEWAY_HEALTH_LISTEN"},
     {"max_in_flight", "GITLAB_GATEWAY_MAX_IN_FLIGHT"},
     {"max_queue", "GITLAB_GATEWAY_MAX_QUEUE"},
     {"batch_window", "GITLAB_GATEWAY_BATCH_WINDOW"},
@@ -170,6 +175,26 @@ void SetCredential(const FlagValues& flags, Problems& problems,
   }
 }
 
+// The gRPC port's TLS and the callers file; the files themselves are read
+// (and refused naming the flag) when the server starts.
+void SetCallerIdentity(const FlagValues& flags, Problems& problems,
+                       GatewayConfig& config) {
+  if (flags.tls_cert_file.empty() != flags.tls_key_file.empty()) {
+    problems.Add(flags.tls_cert_file.empty() ? "tls_cert_file" : "tls_key_file",
+                 "--tls_cert_file and --tls_key_file go together");
+  }
+  if (!flags.tls_client_ca_file.empty() && flags.tls_cert_file.empty()) {
+    problems.Add("tls_client_ca_file",
+                 "client certificates need TLS: set --tls_cert_file and "
+                 "--tls_key_file too");
+  }
+  config.tls.cert_file = flags.tls_cert_file;
+  config.tls.key_file = flags.tls_key_file;
+  config.tls.client_ca_file = flags.tls_client_ca_file;
+  config.callers_file = flags.callers_file;
+  config.health_listen_address = flags.health_listen;
+}
+
 }  // namespace
 
 absl::Span<const FlagEnv> FlagEnvironment() { return kFlagEnvironment; }
@@ -190,6 +215,7 @@ absl::StatusOr<GatewayConfig> ConfigFromFlags(const FlagValues& flags) {
   config.gitlab_url = flags.gitlab_url;
   SetCredential(flags, problems, config);
   config.engine.ca_file = flags.ca_file;
+  SetCallerIdentity(flags, problems, config);
 
   problems.AtLeast("max_in_flight", flags.max_in_flight, 1);
   config.engine.max_in_flight = flags.max_in_flight;

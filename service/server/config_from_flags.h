@@ -22,6 +22,14 @@ struct FlagValues {
   std::string token_file;
   std::string token_type = "private";
   std::string ca_file;
+  // The gRPC port's TLS (empty: plaintext) and mTLS client CA bundle.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  // Callers and the SHA-256 of their bearer secrets; empty: none.
+  std::string callers_file;
+  // Plaintext grpc.health.v1-only port; empty: none.
+  std::string health_listen;
   int max_in_flight = 64;
   int max_queue = 10000;
   int batch_window = 256;

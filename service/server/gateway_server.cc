@@ -51,38 +51,14 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       self->engine_.get(), metrics, PipelineOptionsOf(upstream));
   self->caller_ =
       std::make_unique<UpstreamCaller>(self->pipeline_.get(), std::move(upstream));
-  BatchOptions batch;
-  batch.window = config.batch_window;
-  batch.stream_budget_bytes = config.stream_budget_bytes;
-  batch.memory = self->memory_budget_;
-  self->service_ = std::make_unique<GatewayService>(
-      self->caller_.get(), metrics, std::move(batch), config.paginate);
-
-  grpc::EnableDefaultHealthCheckService(true);
-  // libgrpc++ serves grpc.health.v1 without registering its descriptors;
-  // linking them in lets reflection (grpcurl) describe and call it.
-  (void)grpc::health::v1::HealthCheckRequest::descriptor();
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen_address,
-                           grpc::InsecureServerCredentials(), &self->port_);
-  builder.RegisterService(self->service_.get());
-  // A request the memory budget can never hold is refused by gRPC itself.
-  builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<size_t>(
-      static_cast<size_t>(std::max(0, config.max_request_bytes)),
-      config.memory_budget_bytes)));
-  self->server_ = builder.BuildAndStart();
-  if (self->server_ == nullptr || self->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("listen: cannot serve gRPC on ", config.listen_address));
-  }
+  if (absl::Status s = self->StartGrpc(config); !s.ok()) return s;
 
   if (!config.metrics_address.empty()) {
     try {
       self->exposer_ = std::make_unique<prometheus::Exposer>(
           config.metrics_address, /*num_threads=*/1);
     } catch (const std::exception& e) {
-      self->server_->Shutdown();
+      self->Shutdown(absl::ZeroDuration());
       return absl::UnavailableError(absl::StrCat(
           "metrics_listen: cannot serve /metrics on ", config.metrics_address,
           ": ", e.what()));
@@ -92,29 +68,157 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     if (!ports.empty()) self->metrics_port_ = ports.front();
   }
 
-  self->server_->GetHealthCheckService()->SetServingStatus(true);
-  self->server_->GetHealthCheckService()->SetServingStatus(
-      v1::Gateway::service_full_name(), true);
-  LogLine("INFO", "serving gRPC on port %d, metrics on port %d, GitLab %s",
-          self->port_, self->metrics_port_, base_url->origin);
+  for (grpc::Server* server : {self->server_.get(), self->health_server_.get()}) {
+    if (server == nullptr) continue;
+    server->GetHealthCheckService()->SetServingStatus(true);
+    server->GetHealthCheckService()->SetServingStatus(
+        v1::Gateway::service_full_name(), true);
+  }
+  // Scripts and bench/ read the first three fields: keep their order.
+  LogLine("INFO",
+          "serving gRPC on port %d, metrics on port %d, GitLab %s; %s%s; "
+          "health-only port %d",
+          self->port_, self->metrics_port_, base_url->origin,
+          config.tls.enabled() ? "TLS" : "plaintext",
+          config.tls.client_ca_file.empty() ? ""
+                                            : " with client certificates",
+          self->health_port_);
   return self;
+}
+
+absl::Status GatewayServer::StartGrpc(const GatewayConfig& config) {
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::InsecureServerCredentials();
+  if (config.tls.enabled()) {
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tls =
+        auth::MakeServerCredentials(config.tls);
+    if (!tls.ok()) return tls.status();
+    credentials = *std::move(tls);
+  } else if (!config.tls.client_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_client_ca_file: needs --tls_cert_file and --tls_key_file");
+  }
+  if (!config.callers_file.empty()) {
+    absl::StatusOr<std::unique_ptr<auth::CallersFile>> callers =
+        auth::CallersFile::Open(config.callers_file, config.callers_reload);
+    if (!callers.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--callers_file: ", callers.status().message()));
+    }
+    callers_ = *std::move(callers);
+  }
+  identifier_ = std::make_unique<auth::CallerIdentifier>(callers_.get());
+  BatchOptions batch;
+  batch.window = config.batch_window;
+  batch.stream_budget_bytes = config.stream_budget_bytes;
+  batch.memory = memory_budget_;
+  service_ = std::make_unique<GatewayService>(caller_.get(), metrics_.get(),
+                                              std::move(batch), config.paginate,
+                                              identifier_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  // libgrpc++ serves grpc.health.v1 without registering its descriptors;
+  // linking them in lets reflection (grpcurl) describe and call it.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen_address, credentials, &port_);
+  builder.RegisterService(service_.get());
+  // gRPC sets SO_REUSEPORT by default: a second gateway on a port in use
+  // would start and silently get half of the connections. Binding fails
+  // instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // A request the memory budget can never hold is refused by gRPC itself.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<size_t>(
+      static_cast<size_t>(std::max(0, config.max_request_bytes)),
+      config.memory_budget_bytes)));
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat(
+        "--listen: cannot serve gRPC on ", config.listen_address,
+        ": the address is not valid, or the port is in use (by another "
+        "gateway?)"));
+  }
+  if (!config.health_listen_address.empty()) {
+    if (absl::Status s = StartHealthPort(config.health_listen_address);
+        !s.ok()) {
+      server_->Shutdown();
+      server_->Wait();
+      server_.reset();
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// The health port's builder: no plugins (reflection registers itself on
+// every builder), and no SO_REUSEPORT either.
+class HealthOnly final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments* args) override {
+    args->SetInt(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  }
+  void UpdatePlugins(
+      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins)
+      override {
+    plugins->clear();
+  }
+};
+
+}  // namespace
+
+absl::Status GatewayServer::StartHealthPort(const std::string& address) {
+  // Plaintext on purpose: kubelet gRPC probes cannot speak TLS. Serves only
+  // the default grpc.health.v1 service; its status follows the main
+  // server's (Start and Shutdown set both).
+  grpc::ServerBuilder builder;
+  builder.SetOption(std::make_unique<HealthOnly>());
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
+                           &health_port_);
+  health_fallback_ = std::make_unique<grpc::CallbackGenericService>();
+  builder.RegisterCallbackGenericService(health_fallback_.get());
+  health_server_ = builder.BuildAndStart();
+  if (health_server_ == nullptr || health_port_ == 0) {
+    health_server_.reset();
+    return absl::UnavailableError(absl::StrCat(
+        "--health_listen: cannot serve health on ", address,
+        ": the address is not valid, or the port is in use"));
+  }
+  return absl::OkStatus();
 }
 
 void GatewayServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
-  server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-  server_->Wait();
+  // Probes on either port see NOT_SERVING while calls drain; the health
+  // port stops last.
+  if (health_server_ != nullptr) {
+    health_server_->GetHealthCheckService()->SetServingStatus(false);
+  }
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    server_->Wait();
+  }
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    health_server_->Wait();
+  }
 }
 
 GatewayServer::~GatewayServer() {
   // Stated order, each step needing only what is still alive:
   // 1. no RPC runs any more (every call finished or was cancelled);
-  if (server_ != nullptr) Shutdown(absl::ZeroDuration());
+  Shutdown(absl::ZeroDuration());
   exposer_.reset();
+  health_server_.reset();
   server_.reset();
   service_.reset();
+  identifier_.reset();
+  callers_.reset();
   // 2. the engine completes what it still holds (cancelled transfers) into
   //    the pipeline, which is still whole, and refuses anything later;
   if (engine_ != nullptr) engine_->Shutdown();

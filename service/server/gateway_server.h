@@ -1,6 +1,7 @@
 #ifndef GITLAB_GATEWAY_SERVICE_SERVER_GATEWAY_SERVER_H_
 #define GITLAB_GATEWAY_SERVICE_SERVER_GATEWAY_SERVER_H_
 
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -9,6 +10,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "service/auth/caller_identifier.h"
+#include "service/auth/callers_file.h"
+#include "service/auth/server_tls.h"
 #include "service/engine/byte_budget.h"
 #include "service/engine/engine.h"
 #include "service/gitlab/credentials.h"
@@ -51,6 +55,15 @@ struct GatewayConfig {
   int max_request_bytes = 64 << 20;
   // Returning freed memory to the kernel after a burst of calls.
   MemoryTrimmer::Options trim;
+  // TLS on the gRPC port (plaintext when tls.cert_file is empty).
+  auth::TlsOptions tls;
+  // A second, plaintext port serving grpc.health.v1 and nothing else, for
+  // probes that cannot speak TLS; empty: none.
+  std::string health_listen_address;
+  // Callers and the SHA-256 of their bearer secrets; empty: none (a bearer
+  // is then refused). Re-read every callers_reload.
+  std::string callers_file;
+  absl::Duration callers_reload = absl::Seconds(5);
 };
 
 // The running gateway: engine, caller, gRPC server with health and
@@ -66,6 +79,10 @@ class GatewayServer {
   // The bound ports (useful when the configured port was 0).
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }
+  // The plaintext health port (0: none).
+  int health_port() const { return health_port_; }
+  // The callers file (null: none); tests await its reloads.
+  const auth::CallersFile* callers() const { return callers_.get(); }
   metrics::Metrics& metrics() { return *metrics_; }
   const MemoryTrimmer& trimmer() const { return *trimmer_; }
   engine::Engine& engine() { return *engine_; }
@@ -79,8 +96,14 @@ class GatewayServer {
  private:
   GatewayServer() = default;
 
+  // The main gRPC server and the health-only one, with the caller
+  // identifier the service asks at every RPC start.
+  absl::Status StartGrpc(const GatewayConfig& config);
+  absl::Status StartHealthPort(const std::string& address);
+
   int port_ = 0;
   int metrics_port_ = 0;
+  int health_port_ = 0;
   bool shut_down_ = false;
   std::unique_ptr<metrics::Metrics> metrics_;
   // Before engine_: the engine reports its load to it until destroyed.
@@ -90,8 +113,16 @@ class GatewayServer {
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<UpstreamCaller> caller_;
+  // Before service_: every RPC start asks the identifier, which reads the
+  // callers file.
+  std::unique_ptr<auth::CallersFile> callers_;
+  std::unique_ptr<auth::CallerIdentifier> identifier_;
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<grpc::Server> server_;
+  // The health port answers every other method UNIMPLEMENTED through it
+  // (gRPC also refuses to start a server without a callback method).
+  std::unique_ptr<grpc::CallbackGenericService> health_fallback_;
+  std::unique_ptr<grpc::Server> health_server_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

@@ -24,10 +24,14 @@ namespace {
 class ExecuteReactor final : public grpc::ServerUnaryReactor {
  public:
   ExecuteReactor(UpstreamCaller* caller, metrics::Metrics* metrics,
+                 auth::Caller caller_identity,
                  std::shared_ptr<engine::ByteBudget> memory,
                  grpc::CallbackServerContext* context,
                  const grpc::ByteBuffer* request, grpc::ByteBuffer* response)
-      : metrics_(metrics), memory_(std::move(memory)), started_(absl::Now()) {
+      : metrics_(metrics),
+        memory_(std::move(memory)),
+        started_(absl::Now()),
+        caller_identity_(std::move(caller_identity)) {
     metrics_->RpcStarted("Execute", "unary");
     v1::Request parsed;
     if (std::optional<grpc::Status> refused =
@@ -104,26 +108,34 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
   std::shared_ptr<UpstreamCall> call_ ABSL_GUARDED_BY(mu_);
 };
 
-// A Paginate whose request could not be decoded: answers at once.
-class RefusedPaginate final
-    : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+// An RPC refused before it started (its caller's identity, or a Paginate
+// request that could not be decoded): answers at once, reads nothing.
+template <typename Reactor>
+class Refused final : public Reactor {
  public:
-  RefusedPaginate(metrics::Metrics* metrics, const grpc::Status& status) {
-    metrics->RpcStarted("Paginate", "server_stream");
-    metrics->RpcHandled("Paginate", "server_stream", status.error_code(),
+  Refused(metrics::Metrics* metrics, const char* method, const char* type,
+          const grpc::Status& status) {
+    metrics->RpcStarted(method, type);
+    metrics->RpcHandled(method, type, status.error_code(),
                         absl::ZeroDuration());
-    Finish(status);
+    this->Finish(status);
   }
   void OnDone() override { delete this; }
 };
+using RefusedExecute = Refused<grpc::ServerUnaryReactor>;
+using RefusedBatch =
+    Refused<grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>>;
+using RefusedPaginate = Refused<grpc::ServerWriteReactor<grpc::ByteBuffer>>;
 
 }  // namespace
 
 GatewayService::GatewayService(UpstreamCaller* caller,
                                metrics::Metrics* metrics, BatchOptions batch,
-                               PaginateOptions paginate_options)
+                               PaginateOptions paginate_options,
+                               const auth::CallerIdentifier* identifier)
     : caller_(caller),
       metrics_(metrics),
+      identifier_(identifier),
       batch_(std::move(batch)),
       paginate_options_([&] {
         PaginateOptions options = paginate_options;
@@ -133,26 +145,49 @@ GatewayService::GatewayService(UpstreamCaller* caller,
   InstallProtobufLogFilter();
 }
 
+absl::StatusOr<auth::Caller> GatewayService::Identify(
+    const grpc::CallbackServerContext& context) const {
+  if (identifier_ == nullptr) return auth::Caller{};
+  return identifier_->Identify(context);
+}
+
 grpc::ServerUnaryReactor* GatewayService::Execute(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  return new ExecuteReactor(caller_, metrics_, batch_.memory, context, request,
-                            response);
+  absl::StatusOr<auth::Caller> identity = Identify(*context);
+  if (!identity.ok()) {
+    return new RefusedExecute(metrics_, "Execute", "unary",
+                              CallerRefusal(identity.status()));
+  }
+  return new ExecuteReactor(caller_, metrics_, *std::move(identity),
+                            batch_.memory, context, request, response);
 }
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 GatewayService::BatchExecute(grpc::CallbackServerContext* context) {
-  return new BatchReactor(caller_, metrics_, context, batch_);
+  absl::StatusOr<auth::Caller> identity = Identify(*context);
+  if (!identity.ok()) {
+    return new RefusedBatch(metrics_, "BatchExecute", "bidi_stream",
+                            CallerRefusal(identity.status()));
+  }
+  return new BatchReactor(caller_, metrics_, *std::move(identity), context,
+                          batch_);
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* GatewayService::Paginate(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  absl::StatusOr<auth::Caller> identity = Identify(*context);
+  if (!identity.ok()) {
+    return new RefusedPaginate(metrics_, "Paginate", "server_stream",
+                               CallerRefusal(identity.status()));
+  }
   v1::PaginateRequest parsed;
   if (std::optional<grpc::Status> refused = DecodeMessage(*request, &parsed)) {
-    return new RefusedPaginate(metrics_, *refused);
+    return new RefusedPaginate(metrics_, "Paginate", "server_stream",
+                               *refused);
   }
-  return new PaginateReactor(caller_, metrics_, context, parsed,
-                             paginate_options_);
+  return new PaginateReactor(caller_, metrics_, *std::move(identity), context,
+                             parsed, paginate_options_);
 }
 
 }  // namespace gitlab_gateway::server

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "gitlab/gateway/v1/gateway.grpc.pb.h"
+#include "service/auth/caller_identifier.h"
 #include "service/engine/byte_budget.h"
 #include "service/metrics/metrics.h"
 #include "service/server/batch_reactor.h"
@@ -31,13 +32,20 @@ using RawGatewayService = v1::Gateway::WithRawCallbackMethod_Execute<
 // (Execute's request and answer, every page, every batch item), and per
 // BatchExecute stream by `batch.stream_budget_bytes`.
 //
+// Each RPC's caller is identified when it starts (`identifier`, null: every
+// caller is anonymous); a refused identity ends the RPC with
+// UNAUTHENTICATED (CALLER_UNAUTHENTICATED) before anything is read or sent
+// upstream (for BatchExecute: the whole stream, the caller being the same
+// for every item).
+//
 // gRPC calls the handlers on its own threads; the service holds no call state.
 class GatewayService final : public RawGatewayService {
  public:
   // `batch.memory` is shared by every call (null: no gateway-wide budget);
   // `paginate.memory` is set from it.
   GatewayService(UpstreamCaller* caller, metrics::Metrics* metrics,
-                 BatchOptions batch, PaginateOptions paginate_options);
+                 BatchOptions batch, PaginateOptions paginate_options,
+                 const auth::CallerIdentifier* identifier = nullptr);
 
   grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context,
                                     const grpc::ByteBuffer* request,
@@ -51,8 +59,13 @@ class GatewayService final : public RawGatewayService {
       const grpc::ByteBuffer* request) override;
 
  private:
+  // The caller of the RPC behind `context`, or the refusal to answer with.
+  absl::StatusOr<auth::Caller> Identify(
+      const grpc::CallbackServerContext& context) const;
+
   UpstreamCaller* const caller_;
   metrics::Metrics* const metrics_;
+  const auth::CallerIdentifier* const identifier_;
   const BatchOptions batch_;
   const PaginateOptions paginate_options_;
 };

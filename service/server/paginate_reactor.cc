@@ -14,10 +14,12 @@ namespace gitlab_gateway::server {
 
 PaginateReactor::PaginateReactor(UpstreamCaller* caller,
                                  metrics::Metrics* metrics,
+                                 auth::Caller caller_identity,
                                  grpc::CallbackServerContext* context,
                                  const v1::PaginateRequest& request,
                                  const PaginateOptions& options)
     : caller_(caller),
+      caller_identity_(std::move(caller_identity)),
       metrics_(metrics),
       deadline_(RpcDeadline(*context)),
       started_(absl::Now()),

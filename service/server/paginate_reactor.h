@@ -45,6 +45,7 @@ class PaginateReactor final
     : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   PaginateReactor(UpstreamCaller* caller, metrics::Metrics* metrics,
+                  auth::Caller caller_identity,
                   grpc::CallbackServerContext* context,
                   const v1::PaginateRequest& request,
                   const PaginateOptions& options);

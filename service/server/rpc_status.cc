@@ -35,4 +35,9 @@ grpc::Status MemoryBudgetRefusal(const engine::ByteBudget& memory,
                    " with the bodies already in flight"));
 }
 
+grpc::Status CallerRefusal(const absl::Status& refusal) {
+  return gitlab::GatewayError(grpc::StatusCode::UNAUTHENTICATED,
+                              "CALLER_UNAUTHENTICATED", refusal.message());
+}
+
 }  // namespace gitlab_gateway::server

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "service/engine/byte_budget.h"
@@ -25,6 +26,11 @@ grpc::Status CancelledStatus(absl::Time deadline, absl::string_view what);
 // not fit in the gateway-wide `memory` budget. Any thread.
 grpc::Status MemoryBudgetRefusal(const engine::ByteBudget& memory,
                                  size_t bytes);
+
+// UNAUTHENTICATED with ErrorInfo{reason CALLER_UNAUTHENTICATED, domain
+// kGatewayDomain} and the message of `refusal` (auth::CallerIdentifier's,
+// which never holds a secret). Any thread.
+grpc::Status CallerRefusal(const absl::Status& refusal);
 
 }  // namespace gitlab_gateway::server
 

@@ -170,5 +170,61 @@ TEST_F(CliArgsTest, BuildRequestMapsEveryFlag) {
   EXPECT_EQ(BuildRequest(*args).method(), "GET");
 }
 
+TEST_F(CliArgsTest, TlsFlagsAndTheCallerToken) {
+  files_["/run/token"] = "s3cret-token\n";
+  absl::StatusOr<CliArgs> args =
+      Parse({"get", "/projects/42", "--ca-file", "/ca.pem", "--cert=/c.pem",
+             "--key", "/c.key", "--caller-token-file", "/run/token"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_TRUE(args->tls);
+  EXPECT_EQ(args->ca_file, "/ca.pem");
+  EXPECT_EQ(args->cert_file, "/c.pem");
+  EXPECT_EQ(args->key_file, "/c.key");
+  EXPECT_EQ(args->caller_token, "s3cret-token");
+
+  args = Parse({"health", "--tls"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_TRUE(args->tls);
+  EXPECT_EQ(args->ca_file, "");
+
+  args = Parse({"get", "/projects/42"});
+  ASSERT_TRUE(args.ok());
+  EXPECT_FALSE(args->tls);
+  EXPECT_EQ(args->caller_token, "");
+}
+
+TEST_F(CliArgsTest, TheCallerTokenFromTheEnvironmentYieldsToTheFlag) {
+  env_["GITLAB_GATEWAY_CALLER_TOKEN"] = "from-env";
+  absl::StatusOr<CliArgs> args = Parse({"get", "/projects/42"});
+  ASSERT_TRUE(args.ok());
+  EXPECT_EQ(args->caller_token, "from-env");
+  files_["/run/token"] = "from-file";
+  args = Parse({"get", "/projects/42", "--caller-token-file", "/run/token"});
+  ASSERT_TRUE(args.ok());
+  EXPECT_EQ(args->caller_token, "from-file");
+}
+
+TEST_F(CliArgsTest, BadSecurityFlagsNameTheFlagAndNeverTheSecret) {
+  files_["/run/empty"] = " \n";
+  struct Row {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  const Row rows[] = {
+      {{"get", "/p", "--cert", "/c.pem"}, "--key: --cert and --key go together"},
+      {{"get", "/p", "--key", "/c.key"}, "--cert: --cert and --key go together"},
+      {{"get", "/p", "--caller-token-file", "/missing"},
+       "--caller-token-file: no /missing"},
+      {{"get", "/p", "--caller-token-file", "/run/empty"},
+       "--caller-token-file: /run/empty is empty"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.error);
+    absl::StatusOr<CliArgs> args = Parse(row.args);
+    ASSERT_FALSE(args.ok());
+    EXPECT_EQ(args.status().message(), row.error);
+  }
+}
+
 }  // namespace
 }  // namespace gitlab_gateway::cli

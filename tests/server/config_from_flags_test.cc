@@ -96,6 +96,17 @@ std::vector<Row> BadRows() {
   return {
       {"empty listen", [](FlagValues& f) { f.listen = ""; }, "listen",
        "must not be empty"},
+      {"tls cert without key",
+       [](FlagValues& f) { f.tls_cert_file = "/etc/tls/tls.crt"; },
+       "tls_key_file", "--tls_cert_file and --tls_key_file go together"},
+      {"tls key without cert",
+       [](FlagValues& f) { f.tls_key_file = "/etc/tls/tls.key"; },
+       "tls_cert_file", "--tls_cert_file and --tls_key_file go together"},
+      {"client CA without TLS",
+       [](FlagValues& f) { f.tls_client_ca_file = "/etc/tls/ca.crt"; },
+       "tls_client_ca_file",
+       "client certificates need TLS: set --tls_cert_file and "
+       "--tls_key_file too"},
       {"max_in_flight 0", [](FlagValues& f) { f.max_in_flight = 0; },
        "max_in_flight", "must be at least 1, got 0"},
       {"max_in_flight -3", [](FlagValues& f) { f.max_in_flight = -3; },

@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -19,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "tests/support/fake_gitlab_socket.h"
+#include "tests/support/test_certs.h"
 
 namespace gitlab_gateway::testing {
 namespace {
@@ -44,7 +44,7 @@ http {
   server {
     listen 127.0.0.1:@PORT@ ssl http2;
     ssl_certificate @DIR@/cert.pem;
-    ssl_certificate_key @DIR@/key.pem;
+    ssl_certificate_key @DIR@/cert.key;
     default_type application/json;
     location = /api/v4/projects/42 {
       add_header RateLimit-Limit 2000;
@@ -79,13 +79,6 @@ bool Accepts(int port) {
   return ok;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 TlsGitLab::TlsGitLab() {
@@ -104,14 +97,11 @@ absl::Status TlsGitLab::Start() {
         "nginx not found at /usr/sbin/nginx: run scripts/install-deps.sh "
         "(nginx-light is part of make test)");
   }
-  std::string openssl = absl::StrCat(
-      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-      "-nodes -days 2 -subj /CN=localhost "
-      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ",
-      dir_, "/key.pem -out ", dir_, "/cert.pem >", dir_, "/openssl.log 2>&1");
-  if (std::system(openssl.c_str()) != 0) {
+  absl::StatusOr<CertFiles> cert =
+      MakeSelfSigned(dir_, "cert", "localhost", "DNS:localhost,IP:127.0.0.1");
+  if (!cert.ok()) {
     return absl::InternalError(absl::StrCat(
-        "openssl could not make a certificate: ", ReadFile(dir_ + "/openssl.log")));
+        "openssl could not make a certificate: ", cert.status().message()));
   }
   // The port is free when picked; nginx may lose a race for it, so retry.
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -143,7 +133,7 @@ absl::Status TlsGitLab::Start() {
     }
   }
   return absl::UnavailableError(
-      absl::StrCat("nginx did not start: ", ReadFile(dir_ + "/error.log")));
+      absl::StrCat("nginx did not start: ", ReadWholeFile(dir_ + "/error.log")));
 }
 
 TlsGitLab::~TlsGitLab() {
@@ -178,7 +168,7 @@ std::vector<TlsGitLab::LogEntry> TlsGitLab::Log(size_t at_least) const {
   do {
     entries.clear();
     for (absl::string_view line : absl::StrSplit(
-             ReadFile(dir_ + "/access.log"), '\n', absl::SkipEmpty())) {
+             ReadWholeFile(dir_ + "/access.log"), '\n', absl::SkipEmpty())) {
       std::vector<std::string> f = absl::StrSplit(line, ' ');
       if (f.size() != 5) continue;
       LogEntry entry{f[0], f[1], f[2], 0, f[4]};

@@ -34,6 +34,7 @@
 #include "gitlab/gateway/v1/gateway.grpc.pb.h"
 #include "gitlab_gateway/client/error.h"
 #include "gitlab_gateway/client/page_stream.h"
+#include "gitlab_gateway/client/tls.h"
 
 namespace gitlab_gateway::client {
 
@@ -45,6 +46,11 @@ struct ClientOptions {
   absl::Duration default_timeout = absl::Seconds(30);
   // gRPC metadata sent with every call, e.g. {"x-caller", "billing"}.
   std::vector<std::pair<std::string, std::string>> metadata;
+  // The caller's bearer secret (the gateway's --callers_file holds its
+  // SHA-256), sent as `authorization: Bearer <secret>` with every call;
+  // empty: none. Over a plaintext channel it travels in clear: use TLS
+  // beyond loopback.
+  std::string caller_token;
 };
 
 struct CallOptions {
@@ -66,6 +72,10 @@ class Client {
          ClientOptions options);
   // A plaintext channel to `target` ("host:port", any gRPC target URI).
   static Client Insecure(const std::string& target, ClientOptions options = {});
+  // A TLS channel to `target`; fails when a file of `tls` cannot be read.
+  static absl::StatusOr<Client> Tls(const std::string& target,
+                                    const TlsFiles& tls,
+                                    ClientOptions options = {});
 
   // One GitLab call. Blocks until the answer or the deadline.
   absl::StatusOr<v1::Response> Execute(const v1::Request& request,
