@@ -30,25 +30,47 @@ std::string Named(const std::string& path, absl::string_view why) {
   return absl::StrCat("--policy_file \"", path, "\": ", why);
 }
 
+// The file's text and its policy, or the error naming the file.
+absl::Status Load(const std::string& path,
+                  const absl::flat_hash_set<std::string>& credential_names,
+                  std::string* text, std::shared_ptr<const Policy>* policy) {
+  absl::StatusOr<std::string> read = ReadPolicyFile(path);
+  if (!read.ok()) {
+    return absl::InvalidArgumentError(Named(path, read.status().message()));
+  }
+  absl::StatusOr<std::shared_ptr<const Policy>> parsed =
+      Policy::FromJson(*read, credential_names);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(Named(path, parsed.status().message()));
+  }
+  *text = *std::move(read);
+  *policy = *std::move(parsed);
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::StatusOr<std::shared_ptr<const Policy>> LoadPolicyFile(
+    const std::string& path,
+    const absl::flat_hash_set<std::string>& credential_names) {
+  std::string text;
+  std::shared_ptr<const Policy> policy;
+  absl::Status loaded = Load(path, credential_names, &text, &policy);
+  if (!loaded.ok()) return loaded;
+  return policy;
+}
 
 absl::StatusOr<std::unique_ptr<PolicyStore>> PolicyStore::Open(
     Options options) {
-  absl::StatusOr<std::string> text = ReadPolicyFile(options.path);
-  if (!text.ok()) {
-    return absl::InvalidArgumentError(
-        Named(options.path, text.status().message()));
-  }
-  absl::StatusOr<std::shared_ptr<const Policy>> policy =
-      Policy::FromJson(*text, options.credential_names);
-  if (!policy.ok()) {
-    return absl::InvalidArgumentError(
-        Named(options.path, policy.status().message()));
-  }
+  std::string text;
+  std::shared_ptr<const Policy> policy;
+  absl::Status loaded =
+      Load(options.path, options.credential_names, &text, &policy);
+  if (!loaded.ok()) return loaded;
   std::unique_ptr<PolicyStore> store(new PolicyStore(std::move(options)));
-  store->policy_ = *std::move(policy);
+  store->policy_ = std::move(policy);
   store->generation_ = 1;
-  store->last_text_ = *std::move(text);
+  store->last_text_ = std::move(text);
   store->poller_ = std::thread([s = store.get()] { s->Poll(); });
   return store;
 }

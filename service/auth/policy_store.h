@@ -15,6 +15,12 @@
 
 namespace gitlab_gateway::auth {
 
+// Reads and checks a policy file once; errors name it ("--policy_file
+// \"<path>\": ..."). Reads a file; any thread.
+absl::StatusOr<std::shared_ptr<const Policy>> LoadPolicyFile(
+    const std::string& path,
+    const absl::flat_hash_set<std::string>& credential_names);
+
 // The policy in force: the --policy_file, reloaded when its contents change.
 // A thread of its own reads the file every poll_interval (off the call
 // path); a new valid file replaces the policy at once for calls that start
