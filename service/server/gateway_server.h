@@ -77,6 +77,8 @@ class GatewayServer {
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }
   metrics::Metrics& metrics() { return *metrics_; }
+  // The reactors' way down (tests call it with a constructed auth::Caller).
+  UpstreamCaller& upstream_caller() { return *caller_; }
   // The policy in force (tests wait for reloads on it); null without
   // policy_file.
   auth::PolicyStore* policy() { return policy_.get(); }
