@@ -86,16 +86,17 @@ Decision Decide(const Policy& policy, const Caller& caller,
                                facts.credential_name,
                                "\" (rule \"credentials\")"));
   }
-  if (!rule->methods.empty() && !rule->methods.contains(facts.method)) {
-    return Refuse(no, "methods",
-                  absl::StrCat(who, " may not use method ", facts.method,
-                               " (rule \"methods\")"));
-  }
+  // GraphQL is always a POST: the graphql flag governs it, methods and
+  // paths are about REST.
   if (facts.graphql) {
     if (!rule->graphql) {
       return Refuse(no, "graphql",
                     absl::StrCat(who, " may not call GraphQL (rule \"graphql\")"));
     }
+  } else if (!rule->methods.empty() && !rule->methods.contains(facts.method)) {
+    return Refuse(no, "methods",
+                  absl::StrCat(who, " may not use method ", facts.method,
+                               " (rule \"methods\")"));
   } else if (!PathAllowed(*rule, facts.path)) {
     return Refuse(no, "paths",
                   absl::StrCat(who, " may not call this path (rule \"paths\")"));

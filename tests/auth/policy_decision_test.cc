@@ -135,7 +135,8 @@ TEST(RuleTest, Paths) {
 
 TEST(RuleTest, Graphql) {
   auto with = MakePolicy(R"({"callers": [{"name": "ci-bot",
-      "credentials": ["default"], "graphql": true, "paths": ["/user"]}]})");
+      "credentials": ["default"], "graphql": true, "methods": ["GET"],
+      "paths": ["/user"]}]})");
   auto without = MakePolicy(R"({"callers": [{"name": "ci-bot",
       "credentials": ["default"]}]})");
   CallFacts graphql = Get("/api/graphql");
