@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace gitlab_gateway::auth {
@@ -130,9 +131,12 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromJson(
   auto parsed = google::protobuf::util::JsonStringToMessage(
       std::string(json), &proto, options);
   if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a gitlab.gateway.v1.Policy in JSON: ",
-                     std::string(parsed.message())));
+    // One line: the parser's message may show the input over several.
+    std::string why(parsed.message());
+    absl::StrReplaceAll({{"\n", " "}, {"\r", " "}}, &why);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "not a gitlab.gateway.v1.Policy in JSON: ",
+        absl::StripAsciiWhitespace(why)));
   }
   if (proto.callers_size() > kMaxPolicyCallers) {
     return absl::InvalidArgumentError(
