@@ -53,7 +53,8 @@ def main():
                            f"--gitlab_url=http://127.0.0.1:{up.server_port}",
                            "--rate_limit_per_minute=0", "--default_timeout=60s"] + flags,
                           stderr=subprocess.PIPE, text=True,
-                          env={**os.environ, "GITLAB_TOKEN": "t"})
+                          env={**os.environ, "GITLAB_TOKEN": "t",
+                               "GITLAB_GATEWAY_ALLOW_ANONYMOUS_DEFAULT_TOKEN": "true"})
     try:
         port = None
         for line in gw.stderr:

@@ -193,7 +193,8 @@ class Run:
                "--rate_limit_per_minute", "0", "--retry_max_attempts", "1",
                "--shutdown_grace", "1s"]
         err = open(os.path.join(self.dir, f"gateway-{len(self.procs)}.log"), "w+")
-        p = self.spawn(cmd, stderr=err, env=dict(os.environ, GITLAB_TOKEN="bench-token"))
+        p = self.spawn(cmd, stderr=err, env=dict(os.environ, GITLAB_TOKEN="bench-token",
+                                                      GITLAB_GATEWAY_ALLOW_ANONYMOUS_DEFAULT_TOKEN="true"))
         end = time.monotonic() + 20
         while time.monotonic() < end and p.poll() is None:
             err.seek(0)

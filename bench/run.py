@@ -258,7 +258,8 @@ class Bench:
         cmd = [self.args.gateway, "--listen", "127.0.0.1:0",
                "--metrics_listen", "127.0.0.1:0", "--gitlab_url", base_url,
                "--ca_file", self.cert, *self.gateway_flags(), *extra]
-        env = dict(os.environ, GITLAB_TOKEN="bench-token")
+        env = dict(os.environ, GITLAB_TOKEN="bench-token",
+                   GITLAB_GATEWAY_ALLOW_ANONYMOUS_DEFAULT_TOKEN="true")
         log_path = os.path.join(self.dir, f"gateway-{len(self.procs)}.log")
         err = open(log_path, "w+")
         p = self.spawn(cmd, role="sut", stderr=err, env=env)

@@ -100,6 +100,7 @@ timeout 120 buildah run --isolation chroot --network host --user "$user" \
   -v "$work/secret:$(dirname "$token_file"):ro" \
   -e GITLAB_URL="http://127.0.0.1:$fake_port" \
   -e GITLAB_TOKEN_FILE="$token_file" \
+  -e GITLAB_GATEWAY_ALLOW_ANONYMOUS_DEFAULT_TOKEN=true \
   -e GITLAB_GATEWAY_LISTEN="127.0.0.1:$grpc_port" \
   -e GITLAB_GATEWAY_METRICS_LISTEN="127.0.0.1:$metrics_port" \
   -e GITLAB_GATEWAY_SHUTDOWN_GRACE=5s \

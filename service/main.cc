@@ -52,6 +52,13 @@ double EnvDoubleOr(const char* name, double fallback) {
       "a number");
 }
 
+bool EnvBoolOr(const char* name, bool fallback) {
+  return EnvParsedOr(
+      name, fallback,
+      [](const char* text, bool* out) { return absl::SimpleAtob(text, out); },
+      "true or false");
+}
+
 absl::Duration EnvDurationOr(const char* name, absl::Duration fallback) {
   return EnvParsedOr(
       name, fallback,
@@ -111,6 +118,23 @@ ABSL_FLAG(std::string, health_listen,
           EnvOr("GITLAB_GATEWAY_HEALTH_LISTEN", Defaults().health_listen),
           "plaintext address serving only grpc.health.v1 (probes when the "
           "gRPC port speaks TLS); empty = none [env GITLAB_GATEWAY_HEALTH_LISTEN]");
+ABSL_FLAG(std::string, credentials_dir,
+          EnvOr("GITLAB_GATEWAY_CREDENTIALS_DIR", Defaults().credentials_dir),
+          "directory of named GitLab credentials, one file per name holding "
+          "one token (prefix oauth:, private: or job:, else --token_type); "
+          "requests pick one with credential_name "
+          "[env GITLAB_GATEWAY_CREDENTIALS_DIR]");
+ABSL_FLAG(std::string, policy_file,
+          EnvOr("GITLAB_GATEWAY_POLICY_FILE", Defaults().policy_file),
+          "caller policy (JSON gitlab.gateway.v1.Policy, reloaded on change): "
+          "which caller may spend which credential on what "
+          "[env GITLAB_GATEWAY_POLICY_FILE]");
+ABSL_FLAG(bool, allow_anonymous_default_token,
+          EnvBoolOr("GITLAB_GATEWAY_ALLOW_ANONYMOUS_DEFAULT_TOKEN",
+                    Defaults().allow_anonymous_default_token),
+          "let callers without a policy rule, anonymous ones included, spend "
+          "the default token (local development only) "
+          "[env GITLAB_GATEWAY_ALLOW_ANONYMOUS_DEFAULT_TOKEN]");
 ABSL_FLAG(int, max_in_flight,
           EnvIntOr("GITLAB_GATEWAY_MAX_IN_FLIGHT", Defaults().max_in_flight),
           "upstream transfers at once [env GITLAB_GATEWAY_MAX_IN_FLIGHT]");
@@ -221,6 +245,10 @@ gitlab_gateway::server::FlagValues ReadFlags() {
   flags.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
   flags.callers_file = absl::GetFlag(FLAGS_callers_file);
   flags.health_listen = absl::GetFlag(FLAGS_health_listen);
+  flags.credentials_dir = absl::GetFlag(FLAGS_credentials_dir);
+  flags.policy_file = absl::GetFlag(FLAGS_policy_file);
+  flags.allow_anonymous_default_token =
+      absl::GetFlag(FLAGS_allow_anonymous_default_token);
   flags.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   flags.max_queue = absl::GetFlag(FLAGS_max_queue);
   flags.batch_window = absl::GetFlag(FLAGS_batch_window);
@@ -278,6 +306,15 @@ int main(int argc, char** argv) {
     LogLine("WARN",
             "no default token: calls without credentials go to "
             "GitLab unauthenticated");
+  } else if (config->upstream.allow_anonymous_default_token) {
+    LogLine("WARN",
+            "--allow_anonymous_default_token: any caller that reaches the "
+            "port may spend the default token; for local development only");
+  } else if (config->policy_file.empty()) {
+    LogLine("WARN",
+            "a default token but no --policy_file: no caller may spend it "
+            "(see README: Security model, or --allow_anonymous_default_token "
+            "for local development)");
   }
 
   // Block the signals before any thread starts, then wait for them here.

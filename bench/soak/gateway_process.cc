@@ -87,6 +87,8 @@ absl::StatusOr<std::unique_ptr<GatewayProcess>> GatewayProcess::Start(
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     setenv("GITLAB_TOKEN", "soak-default-token", 1);
+    // The load generator calls without caller identity.
+    setenv("GITLAB_GATEWAY_ALLOW_ANONYMOUS_DEFAULT_TOKEN", "true", 1);
     execv(binary.c_str(), argv.data());
     std::fprintf(stderr, "exec %s: %s\n", binary.c_str(), std::strerror(errno));
     _exit(127);

@@ -44,6 +44,58 @@ void AddHeaderLines(const v1::Request& request,
                        : "Content-Type: application/octet-stream");
 }
 
+grpc::Status UnknownCredential(absl::string_view why) {
+  return InvalidArgument(
+      FieldViolation{"credential_name", std::string(why), "UNKNOWN_CREDENTIAL"});
+}
+
+// Sets *credential (nullopt: none), credential_class and credential_name.
+grpc::Status ResolveCredential(const v1::Request& request,
+                               const PrepareOptions& options,
+                               absl::string_view fallback, PreparedCall* call,
+                               std::optional<Credential>* credential) {
+  *credential = CredentialFromProto(request.credentials());
+  if (credential->has_value()) {
+    if (!request.credential_name().empty()) {
+      return InvalidArgument(FieldViolation{
+          "credential_name", "must be empty when credentials are set",
+          "INVALID_CREDENTIALS"});
+    }
+    call->credential_class = "caller";
+    call->credential_name = std::string(kRequestCredentialName);
+    return grpc::Status::OK;
+  }
+  call->credential_class = "default";
+  absl::string_view name = request.credential_name();
+  if (!name.empty()) {
+    if (std::string problem = CredentialNameProblem(name); !problem.empty()) {
+      return InvalidArgument(
+          FieldViolation{"credential_name", problem, "INVALID_CREDENTIALS"});
+    }
+  } else {
+    name = fallback;
+  }
+  if (name.empty() || name == kDefaultCredentialName) {
+    *credential = options.default_credential;
+    if (!credential->has_value() && name == kDefaultCredentialName) {
+      return UnknownCredential("the gateway holds no default token");
+    }
+    call->credential_name = std::string(credential->has_value()
+                                ? kDefaultCredentialName
+                                : kNoCredentialName);
+    return grpc::Status::OK;
+  }
+  if (options.named_credentials != nullptr) {
+    auto it = options.named_credentials->find(name);
+    if (it != options.named_credentials->end()) {
+      *credential = it->second;
+      call->credential_name = std::string(name);
+      return grpc::Status::OK;
+    }
+  }
+  return UnknownCredential("the gateway holds no credential of this name");
+}
+
 }  // namespace
 
 absl::Time CallDeadline(const v1::Request& request, absl::Time rpc_deadline,
@@ -58,7 +110,8 @@ absl::Time CallDeadline(const v1::Request& request, absl::Time rpc_deadline,
 
 grpc::Status Prepare(const v1::Request& request, const PrepareOptions& options,
                      absl::Time rpc_deadline, absl::Time now,
-                     PreparedCall* call) {
+                     PreparedCall* call,
+                     absl::string_view fallback_credential) {
   if (std::optional<FieldViolation> violation = ValidateRequest(request)) {
     return InvalidArgument(*violation);
   }
@@ -77,11 +130,14 @@ grpc::Status Prepare(const v1::Request& request, const PrepareOptions& options,
                                 request.query());
   http.deadline = CallDeadline(request, rpc_deadline, now, options);
 
-  // The credential, resolved once: its header line, limiter key and class.
-  std::optional<Credential> credential =
-      CredentialFromProto(request.credentials());
-  call->credential_class = credential.has_value() ? "caller" : "default";
-  if (!credential.has_value()) credential = options.default_credential;
+  // The credential, resolved once: its header line, limiter key and names.
+  std::optional<Credential> credential;
+  if (grpc::Status refused = ResolveCredential(request, options,
+                                               fallback_credential, call,
+                                               &credential);
+      !refused.ok()) {
+    return refused;
+  }
   call->credential_key =
       credential.has_value() ? CredentialKey(*credential) : "anonymous";
   http.header_lines.reserve(request.headers_size() + 3);

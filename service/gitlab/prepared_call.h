@@ -3,13 +3,16 @@
 
 #include <grpcpp/support/status.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gitlab/gateway/v1/gateway.pb.h"
 #include "service/engine/http_types.h"
 #include "service/gitlab/credentials.h"
+#include "service/gitlab/named_credentials.h"
 #include "service/gitlab/url_builder.h"
 
 namespace gitlab_gateway::gitlab {
@@ -19,6 +22,9 @@ struct PrepareOptions {
   BaseUrl base_url;
   // Used when a request names no credentials; none = unauthenticated.
   std::optional<Credential> default_credential;
+  // Held by name (--credentials_dir), chosen by Request.credential_name or
+  // the caller's default; null = none.
+  std::shared_ptr<const NamedCredentials> named_credentials;
   // Applied when neither Request.timeout nor the RPC deadline says otherwise.
   absl::Duration default_timeout = absl::Seconds(30);
   // Upper bound for Request.timeout.
@@ -35,7 +41,13 @@ struct PreparedCall {
   std::string route;         // metric label: "/projects/:id/issues/:iid"
   // Limiter key: a hash of the token, never the token ("anonymous": none).
   std::string credential_key;
-  std::string credential_class;  // "default" or "caller": metric label
+  // "default" (a credential the gateway holds, named or not, or none) or
+  // "caller" (Request.credentials): metric label.
+  std::string credential_class;
+  // Which credential, never the token: a name from --credentials_dir,
+  // "default" (the default token), "request" (Request.credentials) or "none".
+  // Bounded (the names the gateway holds plus three): metric/log label.
+  std::string credential_name;
   bool graphql = false;          // a 200 with "errors" is an error
 };
 
@@ -48,12 +60,21 @@ absl::Time CallDeadline(const v1::Request& request, absl::Time rpc_deadline,
 // Validates `request` and prepares it, or returns the INVALID_ARGUMENT (with
 // BadRequest naming the field) it is refused with. Pure; any thread.
 //
+// The credential: Request.credentials when set (credential_name must then
+// be empty), else the one named by Request.credential_name, else the one
+// named `fallback_credential` (the caller's default from the policy), else
+// the default token, else none. A name the gateway does not hold is
+// INVALID_ARGUMENT naming credential_name (the value is never echoed: it may
+// be a token sent in the wrong field). Whether the caller may use it is the
+// policy's decision, after Prepare.
+//
 //   gitlab::PreparedCall call;
 //   grpc::Status refused = gitlab::Prepare(request, options, rpc_deadline,
 //                                          absl::Now(), &call);
 grpc::Status Prepare(const v1::Request& request, const PrepareOptions& options,
                      absl::Time rpc_deadline, absl::Time now,
-                     PreparedCall* call);
+                     PreparedCall* call,
+                     absl::string_view fallback_credential = "");
 
 }  // namespace gitlab_gateway::gitlab
 

@@ -9,7 +9,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "service/auth/policy_store.h"
 #include "service/gitlab/credentials.h"
+#include "service/gitlab/named_credentials.h"
 #include "service/gitlab/url_builder.h"
 
 namespace gitlab_gateway::server {
@@ -27,6 +30,10 @@ constexpr FlagEnv kFlagEnvironment[] = {
     {"tls_client_ca_file", "GITLAB_GATEWAY_TLS_CLIENT_CA_FILE"},
     {"callers_file", "GITLAB_GATEWAY_CALLERS_FILE"},
     {"health_listen", "GITLAB_GATEWAY_HEALTH_LISTEN"},
+    {"credentials_dir", "GITLAB_GATEWAY_CREDENTIALS_DIR"},
+    {"policy_file", "GITLAB_GATEWAY_POLICY_FILE"},
+    {"allow_anonymous_default_token",
+     "GITLAB_GATEWAY_ALLOW_ANONYMOUS_DEFAULT_TOKEN"},
     {"max_in_flight", "GITLAB_GATEWAY_MAX_IN_FLIGHT"},
     {"max_queue", "GITLAB_GATEWAY_MAX_QUEUE"},
     {"batch_window", "GITLAB_GATEWAY_BATCH_WINDOW"},
@@ -173,6 +180,37 @@ void SetCredential(const FlagValues& flags, Problems& problems,
     config.upstream.default_credential =
         gitlab::Credential{*kind, flags.gitlab_token};
   }
+  if (!flags.credentials_dir.empty()) {
+    absl::StatusOr<gitlab::NamedCredentials> named =
+        gitlab::LoadCredentialsDir(flags.credentials_dir, *kind);
+    if (!named.ok()) {
+      problems.Add("credentials_dir", named.status().message());
+      return;
+    }
+    config.upstream.named_credentials =
+        std::make_shared<const gitlab::NamedCredentials>(*std::move(named));
+  }
+}
+
+// The policy file, checked against the credentials it may name.
+void SetPolicy(const FlagValues& flags, Problems& problems,
+               GatewayConfig& config) {
+  config.upstream.allow_anonymous_default_token =
+      flags.allow_anonymous_default_token;
+  config.policy_file = flags.policy_file;
+  if (flags.policy_file.empty()) return;
+  absl::StatusOr<std::shared_ptr<const auth::Policy>> policy =
+      auth::LoadPolicyFile(flags.policy_file, CredentialNames(config.upstream));
+  if (!policy.ok()) {
+    // The message starts with "--policy_file ...": add the variable only.
+    std::string message(policy.status().message());
+    absl::string_view rest = message;
+    if (absl::ConsumePrefix(&rest, "--policy_file ")) {
+      problems.Add("policy_file", rest);
+    } else {
+      problems.AddLine(std::move(message));
+    }
+  }
 }
 
 // The gRPC port's TLS and the callers file; the files themselves are read
@@ -214,6 +252,7 @@ absl::StatusOr<GatewayConfig> ConfigFromFlags(const FlagValues& flags) {
   if (!base_url.ok()) problems.Add("gitlab_url", base_url.status().message());
   config.gitlab_url = flags.gitlab_url;
   SetCredential(flags, problems, config);
+  SetPolicy(flags, problems, config);
   config.engine.ca_file = flags.ca_file;
   SetCallerIdentity(flags, problems, config);
 

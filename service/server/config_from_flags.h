@@ -30,6 +30,14 @@ struct FlagValues {
   std::string callers_file;
   // Plaintext grpc.health.v1-only port; empty: none.
   std::string health_listen;
+  // One file per named credential (the file's name); see README: Security
+  // model. Empty: none.
+  std::string credentials_dir;
+  // The caller policy (JSON gitlab.gateway.v1.Policy); empty: no rules.
+  std::string policy_file;
+  // Callers without a policy rule (anonymous ones too) may spend the default
+  // token, as before policies existed. For local development.
+  bool allow_anonymous_default_token = false;
   int max_in_flight = 64;
   int max_queue = 10000;
   int batch_window = 256;
@@ -71,7 +79,9 @@ absl::Span<const FlagEnv> FlagEnvironment();
 // INVALID_ARGUMENT naming each flag that is out of range or inconsistent
 // with another (and its variable when the value came from there), e.g.
 // "--max_queue (env GITLAB_GATEWAY_MAX_QUEUE): must be at least 0, got -1".
-// Nothing is clamped. Reads token_file when set; otherwise pure. Any thread.
+// Nothing is clamped. Reads token_file, credentials_dir and policy_file (to
+// refuse a bad one here; GatewayServer reads it again and watches it) when
+// set; otherwise pure. Any thread.
 absl::StatusOr<GatewayConfig> ConfigFromFlags(const FlagValues& flags);
 
 }  // namespace gitlab_gateway::server

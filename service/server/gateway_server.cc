@@ -15,6 +15,20 @@
 
 namespace gitlab_gateway::server {
 
+absl::flat_hash_set<std::string> CredentialNames(
+    const UpstreamOptions& upstream) {
+  absl::flat_hash_set<std::string> names;
+  if (upstream.default_credential.has_value()) {
+    names.insert(std::string(gitlab::kDefaultCredentialName));
+  }
+  if (upstream.named_credentials != nullptr) {
+    for (const auto& [name, credential] : *upstream.named_credentials) {
+      names.insert(name);
+    }
+  }
+  return names;
+}
+
 absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     GatewayConfig config) {
   absl::StatusOr<gitlab::BaseUrl> base_url =
@@ -24,6 +38,17 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
         absl::StrCat("gitlab_url: ", base_url.status().message()));
   }
   std::unique_ptr<GatewayServer> self(new GatewayServer());
+  if (!config.policy_file.empty()) {
+    auth::PolicyStore::Options policy;
+    policy.path = config.policy_file;
+    policy.credential_names = CredentialNames(config.upstream);
+    policy.poll_interval = config.policy_poll_interval;
+    absl::StatusOr<std::unique_ptr<auth::PolicyStore>> store =
+        auth::PolicyStore::Open(std::move(policy));
+    if (!store.ok()) return store.status();
+    self->policy_ = *std::move(store);
+    config.upstream.policy = self->policy_;
+  }
   self->metrics_ = std::make_unique<metrics::Metrics>();
 
   engine::EngineOptions engine_options = config.engine;
@@ -226,6 +251,7 @@ GatewayServer::~GatewayServer() {
   //    engine's refusal at once);
   caller_.reset();
   pipeline_.reset();
+  policy_.reset();  // stops its poller
   // 4. then the engine's curl state, and what it reported its load to;
   //    the memory budget goes last (transfers held accounts on it).
   engine_.reset();

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "service/auth/caller_identifier.h"
@@ -37,8 +38,12 @@ struct GatewayConfig {
   // engine.protocol is derived from gitlab_url.
   engine::EngineOptions engine;
   // Credentials, timeouts, rate limits and retries; base_url is derived from
-  // gitlab_url.
+  // gitlab_url; `policy` is built by Start from policy_file.
   UpstreamOptions upstream;
+  // --policy_file: the caller policy, read at start (a bad file fails Start)
+  // and every policy_poll_interval after; empty = no rules.
+  std::string policy_file;
+  absl::Duration policy_poll_interval = absl::Seconds(2);
   // BatchExecute items per stream in flight or awaiting their write.
   int batch_window = 256;
   // BatchExecute bytes per stream: reading pauses while request bodies in
@@ -66,6 +71,11 @@ struct GatewayConfig {
   absl::Duration callers_reload = absl::Seconds(5);
 };
 
+// The credential names a policy may mention: "default" when there is a
+// default token, and every name in --credentials_dir. Pure; any thread.
+absl::flat_hash_set<std::string> CredentialNames(
+    const UpstreamOptions& upstream);
+
 // The running gateway: engine, caller, gRPC server with health and
 // reflection, and the Prometheus exposer. Tests build it directly with port 0.
 //
@@ -84,6 +94,11 @@ class GatewayServer {
   // The callers file (null: none); tests await its reloads.
   const auth::CallersFile* callers() const { return callers_.get(); }
   metrics::Metrics& metrics() { return *metrics_; }
+  // The reactors' way down (tests call it with a constructed auth::Caller).
+  UpstreamCaller& upstream_caller() { return *caller_; }
+  // The policy in force (tests wait for reloads on it); null without
+  // policy_file.
+  auth::PolicyStore* policy() { return policy_.get(); }
   const MemoryTrimmer& trimmer() const { return *trimmer_; }
   engine::Engine& engine() { return *engine_; }
   // The gateway-wide budget over buffered bodies (tests read its counters).
@@ -112,6 +127,7 @@ class GatewayServer {
   std::shared_ptr<engine::ByteBudget> memory_budget_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
+  std::shared_ptr<auth::PolicyStore> policy_;
   std::unique_ptr<UpstreamCaller> caller_;
   // Before service_: every RPC start asks the identifier, which reads the
   // callers file.

@@ -3,13 +3,35 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "service/auth/policy_decision.h"
+#include "service/server/policy_refusal.h"
 
 namespace gitlab_gateway::server {
 namespace {
 
 gitlab::PrepareOptions PrepareOptionsOf(const UpstreamOptions& options) {
   return gitlab::PrepareOptions{options.base_url, options.default_credential,
+                                options.named_credentials,
                                 options.default_timeout, options.max_timeout};
+}
+
+size_t BodyBytes(const v1::Request& request) {
+  switch (request.body_case()) {
+    case v1::Request::kText:
+      return request.text().size();
+    case v1::Request::kContent:
+      return request.content().size();
+    case v1::Request::BODY_NOT_SET:
+      break;
+  }
+  return 0;
+}
+
+void Refuse(const v1::Request& request, grpc::Status status, CallDone& done) {
+  CallOutcome outcome;
+  outcome.response.set_id(request.id());
+  outcome.status = std::move(status);
+  done(std::move(outcome));
 }
 
 }  // namespace
@@ -28,21 +50,47 @@ UpstreamCaller::UpstreamCaller(pipeline::Upstream* upstream,
                                UpstreamOptions options)
     : options_(std::move(options)),
       prepare_(PrepareOptionsOf(options_)),
-      upstream_(upstream) {}
+      upstream_(upstream),
+      no_rules_(auth::Policy::Empty()) {}
+
+std::shared_ptr<const auth::Policy> UpstreamCaller::Policy() const {
+  return options_.policy != nullptr ? options_.policy->current() : no_rules_;
+}
 
 std::shared_ptr<UpstreamCall> UpstreamCaller::Start(
     const auth::Caller& caller, const v1::Request& request, absl::Time rpc_deadline, CallDone done,
     uint64_t flow, const std::string* url,
     std::shared_ptr<engine::ByteAccount> account) {
+  const absl::Time now = absl::Now();
+  const std::shared_ptr<const auth::Policy> policy = Policy();
   gitlab::PreparedCall call;
   grpc::Status refused =
-      gitlab::Prepare(request, prepare_, rpc_deadline, absl::Now(), &call);
+      gitlab::Prepare(request, prepare_, rpc_deadline, now, &call,
+                      auth::FallbackCredential(*policy, caller));
   if (!refused.ok()) {
-    CallOutcome outcome;
-    outcome.response.set_id(request.id());
-    outcome.status = std::move(refused);
-    done(std::move(outcome));
+    Refuse(request, std::move(refused), done);
     return nullptr;
+  }
+  auth::CallFacts facts;
+  facts.method = call.http.method;
+  facts.path = request.path();
+  facts.graphql = call.graphql;
+  facts.sudo = request.sudo();
+  facts.body_bytes = BodyBytes(request);
+  facts.credential_name = call.credential_name;
+  const auth::Decision decision = auth::Decide(
+      *policy, caller, facts,
+      auth::PolicyOptions{options_.allow_anonymous_default_token});
+  if (!decision.allowed()) {
+    Refuse(request, PolicyRefusal(decision, caller), done);
+    return nullptr;
+  }
+  if (decision.caller_rule != nullptr) {
+    if (std::optional<absl::Duration> wait =
+            caller_rates_.Admit(*decision.caller_rule, now)) {
+      Refuse(request, CallerRateLimited(caller, *wait), done);
+      return nullptr;
+    }
   }
   call.http.flow = flow;
   if (url != nullptr) call.http.url = *url;

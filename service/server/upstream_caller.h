@@ -9,8 +9,11 @@
 #include "absl/time/time.h"
 #include "gitlab/gateway/v1/gateway.pb.h"
 #include "service/auth/caller.h"
+#include "service/auth/caller_rate_limiter.h"
+#include "service/auth/policy_store.h"
 #include "service/gitlab/call_outcome.h"
 #include "service/gitlab/credentials.h"
+#include "service/gitlab/named_credentials.h"
 #include "service/gitlab/prepared_call.h"
 #include "service/gitlab/url_builder.h"
 #include "service/limits/credential_limiters.h"
@@ -32,6 +35,12 @@ struct UpstreamOptions {
   gitlab::BaseUrl base_url;
   // Used when a request names no credentials; none = unauthenticated.
   std::optional<gitlab::Credential> default_credential;
+  // Held by name (--credentials_dir); null = none.
+  std::shared_ptr<const gitlab::NamedCredentials> named_credentials;
+  // The caller policy (--policy_file); null = no rules (auth::Policy::Empty).
+  std::shared_ptr<auth::PolicyStore> policy;
+  // Callers without a rule may spend the default token (today's behaviour).
+  bool allow_anonymous_default_token = false;
   // Applied when neither Request.timeout nor the RPC deadline says otherwise.
   absl::Duration default_timeout = absl::Seconds(30);
   // Upper bound for Request.timeout.
@@ -43,8 +52,11 @@ struct UpstreamOptions {
 };
 
 // The reactors' way down: gitlab::Prepare turns a v1::Request into a
-// PreparedCall in one pass, and the Upstream (the Pipeline, or a test's fake)
-// runs it. Shared by every RPC; holds no call state.
+// PreparedCall in one pass (credential resolved with the caller's default
+// from the policy), the policy decides whether this caller may make it
+// (auth::Decide, then the per-caller rate), and the Upstream (the Pipeline,
+// or a test's fake) runs it. A refusal sends nothing upstream. Shared by
+// every RPC; holds no call state.
 //
 // Start may be called from any thread. `done` runs exactly once: on the
 // calling thread when the request is refused at once (bad input, overload),
@@ -55,7 +67,9 @@ class UpstreamCaller {
   UpstreamCaller(pipeline::Upstream* upstream, UpstreamOptions options);
 
   // `caller` is who made the RPC (auth::Caller; anonymous until identity is
-  // checked). `flow` is the engine's fair-queueing key: 0 for unary calls, one per
+  // checked); the policy judges the call by it: UNAUTHENTICATED
+  // (CALLER_UNAUTHENTICATED), PERMISSION_DENIED (CALLER_NOT_ALLOWED, metadata
+  // caller and rule) or RESOURCE_EXHAUSTED (CALLER_RATE_LIMITED). `flow` is the engine's fair-queueing key: 0 for unary calls, one per
   // stream otherwise (see NewFlow). `url`, when set, replaces the URL built
   // from the request (a validated keyset Link rel="next", sent exactly).
   // `account`, when set, is charged with every answer's body as it arrives
@@ -72,9 +86,14 @@ class UpstreamCaller {
   const UpstreamOptions& options() const { return options_; }
 
  private:
+  // The policy in force for the next call.
+  std::shared_ptr<const auth::Policy> Policy() const;
+
   const UpstreamOptions options_;
   const gitlab::PrepareOptions prepare_;
   pipeline::Upstream* const upstream_;
+  const std::shared_ptr<const auth::Policy> no_rules_;
+  auth::CallerRateLimiter caller_rates_;
 };
 
 // The Pipeline's share of `options`.

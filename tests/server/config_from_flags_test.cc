@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <string>
@@ -334,6 +336,46 @@ TEST(ConfigFromFlagsTest, DefaultCredentialComesFromTheFileOrTheVariable) {
   flags.gitlab_token = "bad token\nwith a newline";
   EXPECT_THAT(Error(flags), StartsWith("env GITLAB_TOKEN: "));
   EXPECT_THAT(Error(flags), Not(HasSubstr("bad token")));
+}
+
+// Named credentials and the policy file are read at start; a bad one stops
+// the gateway naming the flag (and its variable).
+TEST(ConfigFromFlagsTest, CredentialsDirAndPolicyFileAreCheckedAtStart) {
+  const std::string dir = ::testing::TempDir() + "config_from_flags_creds";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directory(dir);
+  std::ofstream(dir + "/readonly") << "oauth:ro-token\n";
+  const std::string policy = ::testing::TempDir() + "config_from_flags_policy";
+  std::ofstream(policy) << R"({"callers": [{"name": "ci",
+      "credentials": ["readonly", "default"]}]})";
+
+  FlagValues flags;
+  flags.gitlab_token = "env-token";
+  flags.credentials_dir = dir;
+  flags.policy_file = policy;
+  flags.allow_anonymous_default_token = true;
+  absl::StatusOr<GatewayConfig> config = ConfigFromFlags(flags);
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_NE(config->upstream.named_credentials, nullptr);
+  EXPECT_EQ(config->upstream.named_credentials->at("readonly").kind,
+            gitlab::TokenKind::kOAuth);
+  EXPECT_EQ(config->policy_file, policy);
+  EXPECT_TRUE(config->upstream.allow_anonymous_default_token);
+
+  // "default" needs a default token.
+  flags.gitlab_token = "";
+  EXPECT_THAT(Error(flags),
+              StartsWith(absl::StrCat("--policy_file: \"", policy, "\": ")));
+  flags.from_env.insert("policy_file");
+  EXPECT_THAT(Error(flags),
+              StartsWith("--policy_file (env GITLAB_GATEWAY_POLICY_FILE): "));
+
+  std::ofstream(dir + "/default") << "x-token";
+  flags.gitlab_token = "env-token";
+  EXPECT_THAT(Error(flags), StartsWith("--credentials_dir: "));
+  EXPECT_THAT(Error(flags), HasSubstr("reserved"));
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(policy);
 }
 
 }  // namespace

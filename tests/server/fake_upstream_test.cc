@@ -81,6 +81,7 @@ class FakeUpstreamTest : public ::testing::Test {
     options.base_url = *gitlab::ParseBaseUrl("https://gitlab.example");
     options.default_credential =
         gitlab::Credential{gitlab::TokenKind::kPrivate, "gateway-token"};
+    options.allow_anonymous_default_token = true;
     caller_ = std::make_unique<UpstreamCaller>(&upstream_, options);
     service_ = std::make_unique<GatewayService>(caller_.get(), &metrics_,
                                                 BatchOptions{}, PaginateOptions{});

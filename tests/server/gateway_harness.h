@@ -39,6 +39,9 @@ class GatewayHarness {
     config.gitlab_url = fake.base_url();
     config.upstream.default_credential =
         gitlab::Credential{gitlab::TokenKind::kPrivate, kDefaultToken};
+    // Test callers are anonymous; tests of the secure default (policy_*)
+    // turn this off.
+    config.upstream.allow_anonymous_default_token = true;
     // Tests about rate limits and retries turn these on; elsewhere one
     // scripted reply must match one call.
     config.upstream.limiter.per_minute = 0;
