@@ -18,7 +18,8 @@ excluded) that reads like an endpoint, `GET /projects/:id/issues/:issue_iid`
   - a leading /api/v4 is dropped (the gateway's callers send paths below it);
   - the query (`?job=name`) and trailing slashes are dropped;
   - `{name}` and `<name>` placeholders become `:name`;
-  - `[.format]`-style optional suffixes are dropped;
+  - an optional suffix `archive[.format]` gives two templates, `archive` and
+    `archive.:format` (a parameter with literal text before it);
   - `*name` (a wildcard that spans real slashes) is kept only as the last
     segment.
 Templates with the same shape (same literals, params in the same places)
@@ -47,10 +48,18 @@ SEGMENT_OK = re.compile(r"^[A-Za-z0-9_:.$~@+\-*]+$")
 MAX_SEGMENTS = 24
 
 
+def expand_optional(path):
+    """`archive[.format]` documents both `archive` and `archive.:format`."""
+    m = re.search(r"\[\.([a-z_][a-z0-9_]*)\]", path)
+    if not m:
+        return [re.sub(r"\[[^\]]*\]", "", path)]
+    return (expand_optional(path[:m.start()] + path[m.end():]) +
+            expand_optional(path[:m.start()] + ".:" + m.group(1) + path[m.end():]))
+
+
 def normalise(path):
-    """The template for a documented path, or None if it is not one."""
+    """The template for a documented path (optional parts dropped), or None."""
     path = path.split("?", 1)[0].split("#", 1)[0]
-    path = re.sub(r"\[[^\]]*\]", "", path)  # archive[.format] -> archive
     path = re.sub(r"\{([a-z_][a-z0-9_]*)\}", r":\1", path)
     path = re.sub(r"<([a-z_][a-z0-9_]*)>", r":\1", path)
     if not path.startswith("/"):
@@ -125,10 +134,11 @@ def main():
                     m = ENDPOINT.match(line)
                     if not m:
                         continue
-                    template = normalise(m.group(2))
-                    if template:
-                        counts[template] += 1
-                        found = True
+                    for variant in expand_optional(m.group(2).split("?", 1)[0]):
+                        template = normalise(variant)
+                        if template:
+                            counts[template] += 1
+                            found = True
             if found:
                 files.append(os.path.relpath(os.path.join(root, name), args.doc_dir))
 
