@@ -33,9 +33,9 @@ std::string Fill(const std::string& tmpl, const std::string& value) {
     if (tmpl[i] == ':' || tmpl[i] == '*') {
       out += tmpl[i] == '*' ? "a/b/c" : value;
       ++i;
-      while (i < tmpl.size() && (std::isalnum(static_cast<unsigned char>(
-                                     tmpl[i])) ||
-                                 tmpl[i] == '_')) {
+      while (i < tmpl.size() &&
+             (std::isalnum(static_cast<unsigned char>(tmpl[i])) ||
+              tmpl[i] == '_')) {
         ++i;
       }
     } else {
@@ -53,8 +53,7 @@ double ThreadNs() {
 }
 
 template <typename Fn>
-double NsPerCall(const std::vector<std::string>& paths, int iterations,
-                 Fn fn) {
+double NsPerCall(const std::vector<std::string>& paths, int iterations, Fn fn) {
   size_t sink = 0;
   double best = 1e300;
   for (int round = 0; round < 5; ++round) {
@@ -103,10 +102,11 @@ int main(int argc, char** argv) {
   }
   std::printf("catalog: %zu templates, built in %.0f us\n",
               catalog.templates().size(), build_us);
-  std::printf("paths: %zu catalog (%.1f segments avg), %zu unknown, "
-              "%zu of 64 segments; %d iterations\n",
-              known.size(), static_cast<double>(segments) / known.size(),
-              unknown.size(), long_paths.size(), iterations);
+  std::printf(
+      "paths: %zu catalog (%.1f segments avg), %zu unknown, "
+      "%zu of 64 segments; %d iterations\n",
+      known.size(), static_cast<double>(segments) / known.size(),
+      unknown.size(), long_paths.size(), iterations);
   auto match = [&](const std::string& p) {
     return catalog.Match(p).has_value() ? 1u : 0u;
   };
@@ -121,10 +121,11 @@ int main(int argc, char** argv) {
               NsPerCall(known, iterations, label));
   std::printf("RouteTemplate, unknown paths:  %7.1f ns/call\n",
               NsPerCall(unknown, iterations, label));
-  std::printf("GenericRouteTemplate (the classifier alone), catalog paths: "
-              "%7.1f ns/call\n",
-              NsPerCall(known, iterations, [](const std::string& p) {
-                return GenericRouteTemplate(p).size();
-              }));
+  std::printf(
+      "GenericRouteTemplate (the classifier alone), catalog paths: "
+      "%7.1f ns/call\n",
+      NsPerCall(known, iterations, [](const std::string& p) {
+        return GenericRouteTemplate(p).size();
+      }));
   return 0;
 }

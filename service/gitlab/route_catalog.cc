@@ -53,8 +53,8 @@ std::string PercentDecoded(absl::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
         HexValue(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 +
-                                      HexValue(s[i + 2])));
+      out.push_back(
+          static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
       i += 2;
     } else {
       out.push_back(s[i]);
@@ -133,12 +133,12 @@ bool RouteCatalog::Add(absl::string_view tmpl) {
           pattern.literal_chars += piece.size();
         }
         std::vector<Pattern>& patterns = nodes_[node].patterns;
-        patterns.insert(
-            std::find_if(patterns.begin(), patterns.end(),
-                         [&](const Pattern& p) {
-                           return p.literal_chars < pattern.literal_chars;
-                         }),
-            std::move(pattern));
+        patterns.insert(std::find_if(patterns.begin(), patterns.end(),
+                                     [&](const Pattern& p) {
+                                       return p.literal_chars <
+                                              pattern.literal_chars;
+                                     }),
+                        std::move(pattern));
         nodes_.emplace_back();
       }
     }

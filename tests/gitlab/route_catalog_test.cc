@@ -72,8 +72,7 @@ TEST_P(DocumentedTemplateTest, EveryTemplateMapsBackToItself) {
   const RouteCatalog& catalog = RouteCatalog::Documented();
   for (const std::string& tmpl : catalog.templates()) {
     const std::string path = Instantiate(tmpl, GetParam());
-    EXPECT_THAT(catalog.Match(path), Optional(absl::string_view(tmpl)))
-        << path;
+    EXPECT_THAT(catalog.Match(path), Optional(absl::string_view(tmpl))) << path;
     EXPECT_EQ(RouteTemplate(path), tmpl) << path;
     EXPECT_EQ(RouteTemplate(absl::StrCat(path, "?ref=main&page=2")), tmpl);
     EXPECT_TRUE(catalog.Contains(tmpl));
@@ -109,8 +108,7 @@ TEST(RouteCatalogTest, PrefersTheMostLiteralTemplate) {
   };
   RouteCatalog catalog(templates);
   EXPECT_THAT(catalog.rejected(), IsEmpty());
-  EXPECT_THAT(catalog.Match("/projects/1/jobs/77"),
-              Optional(templates[0]));
+  EXPECT_THAT(catalog.Match("/projects/1/jobs/77"), Optional(templates[0]));
   EXPECT_THAT(catalog.Match("/projects/1/jobs/77/artifacts"),
               Optional(templates[1]));
   EXPECT_THAT(catalog.Match("/projects/1/jobs/artifacts/main/download"),
@@ -137,13 +135,11 @@ TEST(RouteCatalogTest, WildcardSpansSegmentsAndLosesToFullMatches) {
   EXPECT_THAT(catalog.Match("/projects/1/jobs/artifacts/main/raw/index.html"),
               Optional(templates[1]));
   // A wildcard takes at least one segment.
-  EXPECT_EQ(catalog.Match("/projects/1/jobs/artifacts/main/raw"),
-            std::nullopt);
+  EXPECT_EQ(catalog.Match("/projects/1/jobs/artifacts/main/raw"), std::nullopt);
   EXPECT_EQ(catalog.Match("/files"), std::nullopt);
-  const std::string deep = absl::StrCat("/files", std::string(2000, '/'),
-                                        absl::StrJoin(std::vector<std::string>(
-                                                          500, "d"),
-                                                      "/"));
+  const std::string deep =
+      absl::StrCat("/files", std::string(2000, '/'),
+                   absl::StrJoin(std::vector<std::string>(500, "d"), "/"));
   EXPECT_THAT(catalog.Match(deep), Optional(templates[2]));
 }
 

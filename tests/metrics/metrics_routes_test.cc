@@ -14,8 +14,7 @@ namespace {
 // The distinct `route` label values of gitlab_gateway_upstream_requests_total.
 absl::flat_hash_set<std::string> RouteLabels(const Metrics& metrics) {
   absl::flat_hash_set<std::string> routes;
-  for (const prometheus::MetricFamily& family :
-       metrics.registry()->Collect()) {
+  for (const prometheus::MetricFamily& family : metrics.registry()->Collect()) {
     if (family.name != "gitlab_gateway_upstream_requests_total") continue;
     for (const prometheus::ClientMetric& metric : family.metric) {
       for (const prometheus::ClientMetric::Label& label : metric.label) {
@@ -56,7 +55,8 @@ TEST(MetricsRoutesTest, CapCoversTheCatalog) {
     }
     EXPECT_EQ(generic, Metrics::kMaxRoutes);
     EXPECT_TRUE(routes.contains("other"));
-    EXPECT_EQ(routes.size(), catalog.templates().size() + Metrics::kMaxRoutes + 1);
+    EXPECT_EQ(routes.size(),
+              catalog.templates().size() + Metrics::kMaxRoutes + 1);
   }
 }
 
