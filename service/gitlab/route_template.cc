@@ -1,12 +1,14 @@
 #include "service/gitlab/route_template.h"
 
 #include <initializer_list>
+#include <optional>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "service/gitlab/route_catalog.h"
 
 namespace gitlab_gateway::gitlab {
 namespace {
@@ -235,6 +237,13 @@ absl::string_view Classify(const std::vector<absl::string_view>& before,
 }  // namespace
 
 std::string RouteTemplate(absl::string_view path) {
+  std::optional<absl::string_view> documented =
+      RouteCatalog::Documented().Match(path);
+  if (documented.has_value()) return std::string(*documented);
+  return GenericRouteTemplate(path);
+}
+
+std::string GenericRouteTemplate(absl::string_view path) {
   path = path.substr(0, path.find_first_of("?#"));
   std::vector<absl::string_view> labels;
   bool truncated = false;

@@ -11,9 +11,19 @@ namespace gitlab_gateway::gitlab {
 // Segments kept in a route template; longer paths end in "/...".
 inline constexpr size_t kMaxRouteSegments = 8;
 
-// A metrics label for a REST path with bounded cardinality whatever callers
-// send: segments in a fixed vocabulary of GitLab resource words are kept,
-// every other segment becomes a placeholder. Pure; any thread.
+// The metrics label for a REST path (below /api/v4): the GitLab template it
+// matches in RouteCatalog::Documented() (GitLab's documented endpoints),
+// else GenericRouteTemplate(path). Cardinality stays bounded whatever
+// callers send: catalog templates plus generic labels. Pure; any thread.
+//
+//   "/projects/group%2Fdemo/issues/12/notes" ->
+//   "/projects/:id/issues/:issue_iid/notes"            (catalog)
+//   "/x-evil-random" -> "/:id"                          (generic)
+std::string RouteTemplate(absl::string_view path);
+
+// The fallback for paths the catalog does not know: segments in a fixed
+// vocabulary of GitLab resource words are kept, every other segment becomes
+// a placeholder. Pure; any thread.
 //
 //   "/projects/group%2Fdemo/issues/12/notes" ->
 //   "/projects/:id/issues/:iid/notes"
@@ -27,7 +37,7 @@ inline constexpr size_t kMaxRouteSegments = 8;
 // repository/files, /branches, /tags, /commits (those slots always hold a
 // value, even one that looks like a resource word); ":id" otherwise. Empty
 // segments are skipped and anything from "?" or "#" on is ignored.
-std::string RouteTemplate(absl::string_view path);
+std::string GenericRouteTemplate(absl::string_view path);
 
 }  // namespace gitlab_gateway::gitlab
 

@@ -3,6 +3,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "service/gitlab/route_catalog.h"
 
 namespace gitlab_gateway::metrics {
 namespace {
@@ -136,9 +137,17 @@ Metrics::Metrics()
       rpc_handling_(prometheus::BuildHistogram()
                         .Name("grpc_server_handling_seconds")
                         .Help("RPC handling time until the server finished")
-                        .Register(*registry_)) {}
+                        .Register(*registry_)) {
+  // Build the route catalog now, at start, not on the first call.
+  gitlab::RouteCatalog::Documented();
+}
 
 std::string Metrics::BoundedRoute(absl::string_view route) {
+  // GitLab's documented templates are bounded by the catalog; the cap is
+  // for the generic labels of paths outside it.
+  if (gitlab::RouteCatalog::Documented().Contains(route)) {
+    return std::string(route);
+  }
   auto it = routes_.find(route);
   if (it != routes_.end()) return std::string(route);
   if (routes_.size() >= kMaxRoutes) return "other";

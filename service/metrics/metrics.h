@@ -23,10 +23,13 @@ namespace gitlab_gateway::metrics {
 // Every method may be called from any thread.
 //
 // Label values stay bounded whatever callers send: methods come from a fixed
-// set, routes are templates (gitlab/route_template) capped at kMaxRoutes
-// distinct values (then "other"), status codes are 100..599 or "other".
+// set, routes are GitLab's documented templates (gitlab/route_catalog, as
+// many as the catalog holds) or generic templates (gitlab/route_template)
+// capped at kMaxRoutes distinct values (then "other"), status codes are
+// 100..599 or "other".
 class Metrics {
  public:
+  // Distinct generic route labels; catalog templates do not count.
   static constexpr size_t kMaxRoutes = 500;
 
   Metrics();

@@ -41,7 +41,8 @@ TEST(PrepareTest, BuildsTheExchangeOnceWithTheDefaultCredential) {
               ElementsAre("PRIVATE-TOKEN: gateway-token", "Sudo: alice",
                           "X-Empty;", "Content-Type: application/json"));
   EXPECT_EQ(call.http.body, R"({"body":"hi"})");
-  EXPECT_EQ(call.route, "/projects/:id/issues/:iid/notes");
+  // GitLab's own template (gitlab/route_catalog).
+  EXPECT_EQ(call.route, "/projects/:id/issues/:issue_iid/notes");
   EXPECT_EQ(call.path, "/projects/group%2Fdemo/issues/7/notes");
   EXPECT_EQ(call.credential_class, "default");
   EXPECT_EQ(call.credential_key,

@@ -1,5 +1,6 @@
 #include "service/gitlab/route_template.h"
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -7,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "service/gitlab/route_catalog.h"
 
 namespace gitlab_gateway::gitlab {
 namespace {
@@ -21,8 +23,19 @@ void PrintTo(const RouteRow& row, std::ostream* os) { *os << row.name; }
 
 class RouteTemplateTest : public testing::TestWithParam<RouteRow> {};
 
+// The generic classifier, row by row.
 TEST_P(RouteTemplateTest, Row) {
-  EXPECT_EQ(RouteTemplate(GetParam().path), GetParam().want);
+  EXPECT_EQ(GenericRouteTemplate(GetParam().path), GetParam().want);
+}
+
+// A path the documented catalog does not know gets the generic label; one
+// it knows gets GitLab's template.
+TEST_P(RouteTemplateTest, CatalogOrGeneric) {
+  std::optional<absl::string_view> documented =
+      RouteCatalog::Documented().Match(GetParam().path);
+  EXPECT_EQ(RouteTemplate(GetParam().path),
+            documented.has_value() ? std::string(*documented)
+                                   : GetParam().want);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -112,14 +125,36 @@ TEST(RouteTemplateCardinalityTest, RandomSegmentsNeverLeak) {
   for (int i = 0; i < 1000; ++i) {
     const std::string path =
         absl::StrCat("/projects/", i, "/issues/", i * 7, "/notes/n", i);
-    const std::string label = RouteTemplate(path);
+    const std::string label = GenericRouteTemplate(path);
     EXPECT_EQ(label.find(absl::StrCat(i * 7)), std::string::npos) << label;
     labels.insert(label);
-    labels.insert(RouteTemplate(absl::StrCat("/u", i, "/x", i)));
+    labels.insert(GenericRouteTemplate(absl::StrCat("/u", i, "/x", i)));
   }
   EXPECT_EQ(labels.size(), 2u);
   EXPECT_TRUE(labels.contains("/projects/:id/issues/:iid/notes/:id"));
   EXPECT_TRUE(labels.contains("/:id/:id"));
+}
+
+// Through RouteTemplate, every label is a catalog template or a generic
+// label; random paths outside the catalog never add catalog-looking labels
+// and stay as few as the generic classifier makes them.
+TEST(RouteTemplateCardinalityTest, CatalogPlusGenericLabels) {
+  const RouteCatalog& catalog = RouteCatalog::Documented();
+  absl::flat_hash_set<std::string> generic;
+  for (int i = 0; i < 1000; ++i) {
+    for (const std::string& path :
+         {absl::StrCat("/projects/", i, "/no_such_resource/", i),
+          absl::StrCat("/x", i, "/y", i, "/z", i),
+          absl::StrCat("/projects/", i, "/repository/commits/", i * 31)}) {
+      const std::string label = RouteTemplate(path);
+      EXPECT_EQ(label.find(absl::StrCat(i * 31)), std::string::npos) << label;
+      if (!catalog.Contains(label)) {
+        EXPECT_EQ(label, GenericRouteTemplate(path));
+        generic.insert(label);
+      }
+    }
+  }
+  EXPECT_LE(generic.size(), 3u);
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ TEST(ServerOpsTest, MetricsDescribeUpstreamCallsWithBoundedLabels) {
   std::string text = h.ScrapeMetrics();
   EXPECT_THAT(text, HasSubstr("gitlab_gateway_upstream_request_duration_seconds_bucket{"));
   EXPECT_THAT(text, HasSubstr(R"(code="200",method="GET",route="/projects/:id/issues")"));
-  EXPECT_THAT(text, HasSubstr(R"(code="404",method="GET",route="/projects/:id/issues/:iid")"));
+  EXPECT_THAT(text, HasSubstr(R"(code="404",method="GET",route="/projects/:id/issues/:issue_iid")"));
   EXPECT_THAT(text, HasSubstr(R"(gitlab_gateway_upstream_rate_limited_total{route="/projects"} 1)"));
   EXPECT_THAT(text, HasSubstr("gitlab_gateway_upstream_in_flight"));
   EXPECT_THAT(text, HasSubstr("gitlab_gateway_upstream_queue_depth"));
