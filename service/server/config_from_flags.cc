@@ -18,6 +18,7 @@ namespace {
 constexpr FlagEnv kFlagEnvironment[] = {
     {"listen", "GITLAB_GATEWAY_LISTEN"},
     {"metrics_listen", "GITLAB_GATEWAY_METRICS_LISTEN"},
+    {"access_log", "GITLAB_GATEWAY_ACCESS_LOG"},
     {"gitlab_url", "GITLAB_URL"},
     {"token_file", "GITLAB_TOKEN_FILE"},
     {"token_type", "GITLAB_TOKEN_TYPE"},
@@ -183,6 +184,7 @@ absl::StatusOr<GatewayConfig> ConfigFromFlags(const FlagValues& flags) {
   // An empty variable means "unset", so the environment turns it off by name.
   config.metrics_address =
       flags.metrics_listen == "off" ? "" : flags.metrics_listen;
+  config.access_log = flags.access_log;
   // GatewayServer::Start parses it again; here a bad URL is a flag error.
   absl::StatusOr<gitlab::BaseUrl> base_url =
       gitlab::ParseBaseUrl(flags.gitlab_url);

@@ -24,7 +24,18 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
         absl::StrCat("gitlab_url: ", base_url.status().message()));
   }
   std::unique_ptr<GatewayServer> self(new GatewayServer());
-  self->metrics_ = std::make_unique<metrics::Metrics>();
+  self->metrics_ = std::make_unique<metrics::Metrics>(config.known_callers);
+  if (config.access_log != "off") {
+    metrics::Metrics* metrics = self->metrics_.get();
+    absl::StatusOr<std::unique_ptr<log::AccessLog>> access_log =
+        log::AccessLog::Open(config.access_log,
+                             log::AccessLog::Options{config.access_log_queue},
+                             [metrics] { metrics->CountAccessLogDropped(); });
+    if (!access_log.ok()) return access_log.status();
+    self->access_log_ = *std::move(access_log);
+  }
+  self->recorder_ = std::make_unique<CallRecorder>(self->metrics_.get(),
+                                                   self->access_log_.get());
 
   engine::EngineOptions engine_options = config.engine;
   engine_options.protocol = base_url->scheme;
@@ -50,7 +61,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   self->pipeline_ = std::make_unique<pipeline::Pipeline>(
       self->engine_.get(), metrics, PipelineOptionsOf(upstream));
   self->caller_ =
-      std::make_unique<UpstreamCaller>(self->pipeline_.get(), std::move(upstream));
+      std::make_unique<UpstreamCaller>(self->pipeline_.get(), std::move(upstream),
+                                       self->recorder_.get());
   BatchOptions batch;
   batch.window = config.batch_window;
   batch.stream_budget_bytes = config.stream_budget_bytes;
@@ -126,6 +138,9 @@ GatewayServer::~GatewayServer() {
   //    the memory budget goes last (transfers held accounts on it).
   engine_.reset();
   trimmer_.reset();
+  // 5. nothing records calls any more: the access log writes what it holds.
+  recorder_.reset();
+  access_log_.reset();
 }
 
 }  // namespace gitlab_gateway::server

@@ -12,6 +12,7 @@
 #include "service/server/batch_reactor.h"
 #include "service/server/message_codec.h"
 #include "service/server/paginate_reactor.h"
+#include "service/server/rpc_info.h"
 #include "service/server/rpc_status.h"
 #include "service/server/upstream_caller.h"
 
@@ -28,17 +29,26 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
                  grpc::CallbackServerContext* context,
                  const grpc::ByteBuffer* request, grpc::ByteBuffer* response)
       : metrics_(metrics), memory_(std::move(memory)), started_(absl::Now()) {
-    metrics_->RpcStarted("Execute", "unary");
+    metrics_->RpcStarted("Execute", "unary", caller_identity_.name);
+    grpc::Status bad_metadata = ReadRpcInfo(*context, "Execute", &rpc_);
     v1::Request parsed;
     if (std::optional<grpc::Status> refused =
             DecodeMessage(*request, &parsed)) {
+      caller->Refused(caller_identity_, rpc_, "", *refused);
       Done(*refused);
+      return;
+    }
+    if (!bad_metadata.ok()) {
+      caller->Refused(caller_identity_, rpc_, parsed.id(), bad_metadata);
+      Done(bad_metadata);
       return;
     }
     const size_t request_bytes = request->Length();
     if (memory_ != nullptr) {
       if (!memory_->TryCharge(request_bytes)) {
-        Done(MemoryBudgetRefusal(*memory_, request_bytes));
+        grpc::Status refused = MemoryBudgetRefusal(*memory_, request_bytes);
+        caller->Refused(caller_identity_, rpc_, parsed.id(), refused);
+        Done(refused);
         return;
       }
       request_bytes_ = request_bytes;
@@ -48,7 +58,7 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
     // from the engine thread; gRPC runs OnDone only after this handler
     // returned, so storing call_ afterwards is safe.
     std::shared_ptr<UpstreamCall> call = caller->Start(
-        caller_identity_, parsed, RpcDeadline(*context),
+        caller_identity_, rpc_, parsed, RpcDeadline(*context),
         [this, response](CallOutcome outcome) {
           if (outcome.status.ok()) {
             account_->ChargeExactly(outcome.response.ByteSizeLong());
@@ -79,7 +89,7 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
  private:
   void Done(const grpc::Status& status) {
     metrics_->RpcHandled("Execute", "unary", status.error_code(),
-                         absl::Now() - started_);
+                         absl::Now() - started_, caller_identity_.name);
     Finish(status);
   }
 
@@ -88,6 +98,8 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
   const absl::Time started_;
   // Who made the RPC.
   const auth::Caller caller_identity_;
+  // Set in the constructor before any call starts; read-only afterwards.
+  RpcInfo rpc_;
   // Set in the constructor, read in OnDone.
   size_t request_bytes_ = 0;
   std::shared_ptr<engine::ByteAccount> account_;
@@ -99,13 +111,22 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
 class RefusedPaginate final
     : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  RefusedPaginate(metrics::Metrics* metrics, const grpc::Status& status) {
-    metrics->RpcStarted("Paginate", "server_stream");
+  RefusedPaginate(UpstreamCaller* caller, metrics::Metrics* metrics,
+                  grpc::CallbackServerContext* context,
+                  const grpc::Status& status) {
+    metrics->RpcStarted("Paginate", "server_stream", caller_identity_.name);
+    RpcInfo rpc;
+    (void)ReadRpcInfo(*context, "Paginate", &rpc);  // the decode error wins
+    caller->Refused(caller_identity_, rpc, "", status);
     metrics->RpcHandled("Paginate", "server_stream", status.error_code(),
-                        absl::ZeroDuration());
+                        absl::ZeroDuration(), caller_identity_.name);
     Finish(status);
   }
   void OnDone() override { delete this; }
+
+ private:
+  // Who made the RPC.
+  const auth::Caller caller_identity_;
 };
 
 }  // namespace
@@ -140,7 +161,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* GatewayService::Paginate(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   v1::PaginateRequest parsed;
   if (std::optional<grpc::Status> refused = DecodeMessage(*request, &parsed)) {
-    return new RefusedPaginate(metrics_, *refused);
+    return new RefusedPaginate(caller_, metrics_, context, *refused);
   }
   return new PaginateReactor(caller_, metrics_, context, parsed,
                              paginate_options_);
