@@ -6,6 +6,9 @@
 #include <utility>
 #include <vector>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -171,6 +174,26 @@ void SetCredential(const FlagValues& flags, Problems& problems,
   }
 }
 
+// A log file must be creatable where it is named (the gateway opens it at
+// start); stderr and off need nothing.
+void CheckAccessLog(const std::string& value, Problems& problems) {
+  if (value.empty() || value == "stderr" || value == "off") return;
+  struct stat st;
+  if (::stat(value.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    problems.Add("access_log", absl::StrCat(value, " is a directory"));
+    return;
+  }
+  const size_t slash = value.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : value.substr(0, slash);
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    problems.Add("access_log",
+                 absl::StrCat("directory ", dir,
+                              " does not exist or is not writable"));
+  }
+}
+
 }  // namespace
 
 absl::Span<const FlagEnv> FlagEnvironment() { return kFlagEnvironment; }
@@ -184,6 +207,7 @@ absl::StatusOr<GatewayConfig> ConfigFromFlags(const FlagValues& flags) {
   // An empty variable means "unset", so the environment turns it off by name.
   config.metrics_address =
       flags.metrics_listen == "off" ? "" : flags.metrics_listen;
+  CheckAccessLog(flags.access_log, problems);
   config.access_log = flags.access_log;
   // GatewayServer::Start parses it again; here a bad URL is a flag error.
   absl::StatusOr<gitlab::BaseUrl> base_url =
