@@ -70,34 +70,36 @@ AccessLog::~AccessLog() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
+  wake_.Signal();
   writer_.join();
 }
 
 bool AccessLog::Record(AccessRecord record) {
+  bool accepted = false;
+  bool wake = false;
   {
     absl::MutexLock lock(&mu_);
     if (queue_.size() < options_.max_queued) {
       queue_.push_back(std::move(record));
       ++queued_total_;
-      return true;
+      accepted = true;
+      // Only an idle writer needs the signal: a busy one takes the whole
+      // queue when its write returns.
+      wake = writer_idle_;
+      writer_idle_ = false;
+    } else {
+      ++dropped_;
     }
-    ++dropped_;
   }
-  if (on_drop_) on_drop_();
-  return false;
+  if (wake) wake_.Signal();
+  if (!accepted && on_drop_) on_drop_();
+  return accepted;
 }
 
 void AccessLog::Flush() {
   absl::MutexLock lock(&mu_);
-  struct Target {
-    AccessLog* self;
-    uint64_t written;
-  } target{this, queued_total_};
-  mu_.Await(absl::Condition(
-      +[](Target* t) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return t->self->written_total_ >= t->written;
-      },
-      &target));
+  const uint64_t target = queued_total_;
+  while (written_total_ < target) written_.Wait(&mu_);
 }
 
 uint64_t AccessLog::dropped() const {
@@ -111,11 +113,11 @@ void AccessLog::Run() {
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](AccessLog* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return self->stopping_ || !self->queue_.empty();
-          },
-          this));
+      while (queue_.empty() && !stopping_) {
+        writer_idle_ = true;
+        wake_.Wait(&mu_);
+      }
+      writer_idle_ = false;
       if (queue_.empty()) return;  // stopping, and everything written
       batch.swap(queue_);
     }
@@ -126,8 +128,11 @@ void AccessLog::Run() {
     sink_(lines);
     const uint64_t n = batch.size();
     batch.clear();
-    absl::MutexLock lock(&mu_);
-    written_total_ += n;
+    {
+      absl::MutexLock lock(&mu_);
+      written_total_ += n;
+    }
+    written_.SignalAll();
   }
 }
 

@@ -71,6 +71,10 @@ class AccessLog {
   uint64_t written_total_ ABSL_GUARDED_BY(mu_) = 0;  // of those, written
   uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // The writer waits on wake_ for records; Flush waits on written_.
+  bool writer_idle_ ABSL_GUARDED_BY(mu_) = false;
+  absl::CondVar wake_;
+  absl::CondVar written_;
   std::thread writer_;  // last: starts once the members above exist
 };
 
