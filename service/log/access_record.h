@@ -13,12 +13,12 @@ namespace gitlab_gateway::log {
 // token, secret, body or query value. Plain value; built on any thread,
 // formatted on the access log's writer thread.
 struct AccessRecord {
-  absl::Time time;      // when the call ended
-  std::string caller;   // auth::Caller::name
-  std::string rpc;      // "Execute", "BatchExecute", "Paginate"
-  std::string id;       // Request.id (BatchExecute: the item's index if none)
-  std::string method;   // "GET"; "" when refused before it was known
-  std::string route;    // route template "/projects/:id/issues/:iid"
+  absl::Time time;     // when the call ended
+  std::string caller;  // auth::Caller::name
+  std::string rpc;     // "Execute", "BatchExecute", "Paginate"
+  std::string id;      // Request.id (BatchExecute: the item's index if none)
+  std::string method;  // "GET"; "" when refused before it was known
+  std::string route;   // route template "/projects/:id/issues/:iid"
   // "default" (the gateway's token), "caller" (Request.credentials), "" when
   // refused before Prepare.
   std::string credential_class;

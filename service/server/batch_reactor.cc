@@ -29,7 +29,9 @@ BatchReactor::BatchReactor(UpstreamCaller* caller, metrics::Metrics* metrics,
   metrics_->RpcStarted("BatchExecute", "bidi_stream", caller_identity_.name);
   // Bad correlation metadata concerns every item: the stream is refused.
   grpc::Status bad_metadata = ReadRpcInfo(*context, "BatchExecute", &rpc_);
-  if (!bad_metadata.ok()) caller_->Refused(caller_identity_, rpc_, "", bad_metadata);
+  if (!bad_metadata.ok()) {
+    caller_->Refused(caller_identity_, rpc_, "", bad_metadata);
+  }
   Next next;
   {
     absl::MutexLock lock(&mu_);

@@ -18,11 +18,11 @@ namespace v1 = ::gitlab::gateway::v1;
 // What is known of a call when it starts (or is refused): who, which RPC,
 // what it asks. Only names and ids, never a token. Plain value.
 struct CallFacts {
-  std::string caller;  // auth::Caller::name
-  absl::string_view rpc;  // RpcInfo::rpc (static)
-  std::string id;         // Request.id
-  std::string method;     // "" when refused before Prepare
-  std::string route;      // PreparedCall::route
+  std::string caller;            // auth::Caller::name
+  absl::string_view rpc;         // RpcInfo::rpc (static)
+  std::string id;                // Request.id
+  std::string method;            // "" when refused before Prepare
+  std::string route;             // PreparedCall::route
   std::string credential_class;  // PreparedCall::credential_class
   // TODO(wt-policy): PreparedCall's named credential once it exists.
   std::string credential_name;

@@ -43,8 +43,8 @@ grpc::Status ReadRpcInfo(const grpc::ServerContextBase& context,
   grpc::Status status = ReadOne(context, kRequestIdMetadata,
                                 gitlab::kRequestIdHeader, &c.request_id);
   if (status.ok()) {
-    status = ReadOne(context, kTraceparentMetadata,
-                     gitlab::kTraceparentHeader, &c.traceparent);
+    status = ReadOne(context, kTraceparentMetadata, gitlab::kTraceparentHeader,
+                     &c.traceparent);
   }
   if (status.ok()) {
     status = ReadOne(context, kTracestateMetadata, gitlab::kTracestateHeader,

@@ -32,12 +32,13 @@ TEST(CorrelationHeadersTest, ValueRules) {
               HasSubstr("printable ASCII"));
   EXPECT_THAT(*CorrelationValueProblem("X-Request-Id", "a\tb"),
               HasSubstr("printable ASCII"));
-  EXPECT_THAT(*CorrelationValueProblem("X-Request-Id", " a"), HasSubstr("space"));
+  EXPECT_THAT(*CorrelationValueProblem("X-Request-Id", " a"),
+              HasSubstr("space"));
   EXPECT_EQ(CorrelationValueProblem("x-request-id",
                                     std::string(kMaxRequestIdBytes, 'a')),
             std::nullopt);
-  EXPECT_THAT(*CorrelationValueProblem("x-request-id",
-                                       std::string(kMaxRequestIdBytes + 1, 'a')),
+  EXPECT_THAT(*CorrelationValueProblem(
+                  "x-request-id", std::string(kMaxRequestIdBytes + 1, 'a')),
               HasSubstr("at most 255 bytes"));
   // tracestate has room for more.
   EXPECT_EQ(CorrelationValueProblem("tracestate", std::string(1000, 'a')),
@@ -64,8 +65,9 @@ TEST(CorrelationHeadersTest, MetadataValuesAreAddedUnlessTheRequestSetsThem) {
   v1::Request request;
   std::vector<std::string> lines;
   AddCorrelationHeaders(request, rpc, &lines);
-  EXPECT_THAT(lines, ElementsAre("X-Request-Id: rid-1", "traceparent: 00-aa-bb-01",
-                                 "tracestate: k=v"));
+  EXPECT_THAT(lines,
+              ElementsAre("X-Request-Id: rid-1", "traceparent: 00-aa-bb-01",
+                          "tracestate: k=v"));
   EXPECT_EQ(SentRequestId(request, "rid-1"), "rid-1");
 
   v1::Header* own = request.add_headers();
@@ -73,7 +75,8 @@ TEST(CorrelationHeadersTest, MetadataValuesAreAddedUnlessTheRequestSetsThem) {
   own->set_value("item-7");
   lines.clear();
   AddCorrelationHeaders(request, rpc, &lines);
-  EXPECT_THAT(lines, ElementsAre("traceparent: 00-aa-bb-01", "tracestate: k=v"));
+  EXPECT_THAT(lines,
+              ElementsAre("traceparent: 00-aa-bb-01", "tracestate: k=v"));
   EXPECT_EQ(SentRequestId(request, "rid-1"), "item-7");
 
   lines.clear();

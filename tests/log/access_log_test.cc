@@ -74,7 +74,8 @@ TEST(AccessLogTest, WritesRecordsInOrderFromManyThreads) {
     ASSERT_EQ(line.back(), '}');
     size_t at = line.find("\"id\":\"") + 6;
     int t = line[at] - '0';
-    EXPECT_THAT(line, HasSubstr(absl::StrCat("\"id\":\"", t, "-", next[t], "\"")));
+    EXPECT_THAT(line,
+                HasSubstr(absl::StrCat("\"id\":\"", t, "-", next[t], "\"")));
     ++next[t];
   }
   EXPECT_EQ(log.dropped(), 0u);
@@ -111,8 +112,8 @@ TEST(AccessLogTest, DropsAndCountsWhenTheWriterIsStuckInsteadOfWaiting) {
 }
 
 TEST(AccessLogTest, OpenAppendsToAFile) {
-  std::string path = absl::StrCat(::testing::TempDir(), "/access_log_test_",
-                                  getpid(), ".log");
+  std::string path =
+      absl::StrCat(::testing::TempDir(), "/access_log_test_", getpid(), ".log");
   std::remove(path.c_str());
   {
     std::ofstream(path) << "earlier line\n";

@@ -63,7 +63,9 @@ TEST(AccessRecordTest, FormatsEveryFieldOnOneLine) {
 
 TEST(AccessRecordTest, EscapesQuotesBackslashesAndControlCharacters) {
   AccessRecord r = Sample();
-  r.id = "a\"b\\c\nd\x01" "e";
+  r.id =
+      "a\"b\\c\nd\x01"
+      "e";
   std::string line = FormatAccessRecord(r);
   EXPECT_THAT(line, HasSubstr(R"("id":"a\"b\\c\nd\u0001e")"));
   // Exactly one line, whatever the fields hold.

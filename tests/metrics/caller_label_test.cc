@@ -41,7 +41,8 @@ TEST(CallerLabelTest, RpcAndCallMetricsCarryTheBoundedCaller) {
   EXPECT_THAT(text, HasSubstr("grpc_server_started_total{caller=\"ci-bot\""));
   EXPECT_THAT(text, HasSubstr("grpc_server_started_total{caller=\"other\""));
   EXPECT_THAT(text, HasSubstr("grpc_server_handled_total{caller=\"ci-bot\""));
-  EXPECT_THAT(text, HasSubstr("grpc_server_handling_seconds_count{caller=\"ci-bot\""));
+  EXPECT_THAT(
+      text, HasSubstr("grpc_server_handling_seconds_count{caller=\"ci-bot\""));
   EXPECT_THAT(text, HasSubstr("gitlab_gateway_calls_total{caller=\"ci-bot\","
                               "grpc_code=\"NOT_FOUND\",rpc=\"Execute\"} 1"));
   EXPECT_THAT(text, HasSubstr("gitlab_gateway_calls_total{caller=\"anonymous\","
@@ -55,8 +56,9 @@ TEST(CallerLabelTest, RefusalsByReasonAndCallerWithABoundedReasonSet) {
   metrics.CountRefusal("INVALID_PATH", "anonymous");
   metrics.CountRefusal("INVALID_METADATA", "x");
   std::string text = Text(metrics);
-  EXPECT_THAT(text, HasSubstr("gitlab_gateway_refusals_total{caller=\"anonymous\","
-                              "reason=\"INVALID_PATH\"} 2"));
+  EXPECT_THAT(text,
+              HasSubstr("gitlab_gateway_refusals_total{caller=\"anonymous\","
+                        "reason=\"INVALID_PATH\"} 2"));
   EXPECT_THAT(text, HasSubstr("gitlab_gateway_refusals_total{caller=\"other\","
                               "reason=\"INVALID_METADATA\"} 1"));
   for (size_t i = 0; i < Metrics::kMaxReasons + 10; ++i) {
@@ -64,7 +66,9 @@ TEST(CallerLabelTest, RefusalsByReasonAndCallerWithABoundedReasonSet) {
   }
   text = Text(metrics);
   EXPECT_THAT(text, HasSubstr("reason=\"other\""));
-  EXPECT_THAT(text, Not(HasSubstr(absl::StrCat("reason=\"R", Metrics::kMaxReasons, "\""))));
+  EXPECT_THAT(
+      text,
+      Not(HasSubstr(absl::StrCat("reason=\"R", Metrics::kMaxReasons, "\""))));
 }
 
 TEST(CallerLabelTest, AccessLogDropsAreCounted) {

@@ -56,12 +56,13 @@ TEST(AccessLogRpcTest, ExecuteIsOneLineWithEveryFieldAndCorrelationIsSent) {
   const std::string traceparent =
       "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
   v1::Response response;
-  ASSERT_TRUE(Execute(h, request,
-                      {{"x-request-id", "req-abc"},
-                       {"traceparent", traceparent},
-                       {"tracestate", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"}},
-                      &response)
-                  .ok());
+  ASSERT_TRUE(
+      Execute(h, request,
+              {{"x-request-id", "req-abc"},
+               {"traceparent", traceparent},
+               {"tracestate", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"}},
+              &response)
+          .ok());
 
   ASSERT_EQ(h.fake.request_count(), 1u);
   RecordedRequest sent = h.fake.requests()[0];
@@ -69,15 +70,16 @@ TEST(AccessLogRpcTest, ExecuteIsOneLineWithEveryFieldAndCorrelationIsSent) {
               ::testing::ElementsAre("req-abc"));
   EXPECT_THAT(HeaderValues(sent, "traceparent"),
               ::testing::ElementsAre(traceparent));
-  EXPECT_THAT(HeaderValues(sent, "tracestate"),
-              ::testing::ElementsAre("congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"));
+  EXPECT_THAT(
+      HeaderValues(sent, "tracestate"),
+      ::testing::ElementsAre("congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"));
 
   std::vector<AccessLine> lines = file.Lines(*h.server);
   ASSERT_THAT(lines, SizeIs(1));
   const AccessLine& line = lines[0];
-  EXPECT_TRUE(std::regex_match(
-      line.Str("time"),
-      std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")))
+  EXPECT_TRUE(
+      std::regex_match(line.Str("time"),
+                       std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")))
       << line.raw;
   EXPECT_EQ(line.Str("caller"), "anonymous");
   EXPECT_EQ(line.Str("rpc"), "Execute");
@@ -174,6 +176,47 @@ TEST(AccessLogRpcTest, BadCorrelationMetadataIsRefusedNamingTheKey) {
                         "reason=\"INVALID_METADATA\"} 4"));
 }
 
+TEST(AccessLogRpcTest, BadMetadataRefusesAStreamBeforeAnythingIsSent) {
+  AccessLogFile file("bad_stream_metadata");
+  GatewayHarness h(LogTo(file));
+  {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    context.AddMetadata("traceparent", std::string(300, 't'));
+    auto stream = h.stub->BatchExecute(&context);
+    stream->Write(Get("/projects"));  // may fail: the stream is refused
+    stream->WritesDone();
+    v1::Response response;
+    while (stream->Read(&response)) {
+    }
+    grpc::Status status = stream->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(ViolatedField(RpcStatus(status)), "traceparent");
+  }
+  {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    context.AddMetadata("tracestate", std::string(2000, 's'));
+    v1::PaginateRequest list;
+    *list.mutable_request() = Get("/projects");
+    auto reader = h.stub->Paginate(&context, list);
+    v1::Response page;
+    while (reader->Read(&page)) {
+    }
+    grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(ViolatedField(RpcStatus(status)), "tracestate");
+  }
+  EXPECT_EQ(h.fake.request_count(), 0u);
+  std::vector<AccessLine> lines = file.Lines(*h.server);
+  ASSERT_THAT(lines, SizeIs(2));
+  EXPECT_EQ(lines[0].Str("rpc"), "BatchExecute");
+  EXPECT_EQ(lines[1].Str("rpc"), "Paginate");
+  for (const AccessLine& line : lines) {
+    EXPECT_EQ(line.Str("reason"), "INVALID_METADATA");
+  }
+}
+
 TEST(AccessLogRpcTest, ErrorsAndRefusalsAreLoggedWithTheirReason) {
   AccessLogFile file("errors");
   GatewayHarness h(LogTo(file));
@@ -208,13 +251,17 @@ TEST(AccessLogRpcTest, ErrorsAndRefusalsAreLoggedWithTheirReason) {
   EXPECT_EQ(lines[2].Str("credential"), "caller");
 
   std::string metrics = MetricsText(*h.server);
-  EXPECT_THAT(metrics, HasSubstr("gitlab_gateway_refusals_total{caller=\"anonymous\","
-                                 "reason=\"INVALID_PATH\"} 1"));
+  EXPECT_THAT(metrics,
+              HasSubstr("gitlab_gateway_refusals_total{caller=\"anonymous\","
+                        "reason=\"INVALID_PATH\"} 1"));
   // A GitLab answer is not a refusal.
-  EXPECT_THAT(metrics, ::testing::Not(HasSubstr("reason=\"GITLAB_NOT_FOUND\"")));
-  EXPECT_THAT(metrics, HasSubstr("gitlab_gateway_calls_total{caller=\"anonymous\","
-                                 "grpc_code=\"NOT_FOUND\",rpc=\"Execute\"} 1"));
-  EXPECT_THAT(metrics, HasSubstr("grpc_server_handled_total{caller=\"anonymous\","));
+  EXPECT_THAT(metrics,
+              ::testing::Not(HasSubstr("reason=\"GITLAB_NOT_FOUND\"")));
+  EXPECT_THAT(metrics,
+              HasSubstr("gitlab_gateway_calls_total{caller=\"anonymous\","
+                        "grpc_code=\"NOT_FOUND\",rpc=\"Execute\"} 1"));
+  EXPECT_THAT(metrics,
+              HasSubstr("grpc_server_handled_total{caller=\"anonymous\","));
 }
 
 TEST(AccessLogRpcTest, EveryBatchItemIsOneLineSharingTheStreamsRequestId) {

@@ -61,7 +61,8 @@ const std::string& SecretOf(absl::string_view what) {
 class StderrCapture {
  public:
   StderrCapture()
-      : path_(absl::StrCat(::testing::TempDir(), "/secrets_stderr_", getpid())) {
+      : path_(
+            absl::StrCat(::testing::TempDir(), "/secrets_stderr_", getpid())) {
     std::fflush(stderr);
     saved_ = dup(STDERR_FILENO);
     int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -130,7 +131,8 @@ void RunCalls(GatewayHarness& h, Seen& seen) {
     if (absl::StrContains(r.path, "broken")) {
       return Reply::Json(500, R"({"message":"500 Internal Server Error"})");
     }
-    if (absl::StrContains(r.path, "reset")) return Reply::Do(Reply::Action::kReset);
+    if (absl::StrContains(r.path, "reset"))
+      return Reply::Do(Reply::Action::kReset);
     if (r.target == "/api/graphql") {
       return Reply::Json(200, R"({"errors":[{"message":"no such field"}]})");
     }
@@ -196,8 +198,8 @@ void RunCalls(GatewayHarness& h, Seen& seen) {
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     auto stream = h.stub->BatchExecute(&context);
     for (const v1::Request& item :
-         {with_query, WithToken(Get("/projects/missing"), "private"),
-          bad_token, auth_header, WithToken(Get("/user"), "job"), post}) {
+         {with_query, WithToken(Get("/projects/missing"), "private"), bad_token,
+          auth_header, WithToken(Get("/user"), "job"), post}) {
       EXPECT_TRUE(stream->Write(item));
     }
     stream->WritesDone();
@@ -253,7 +255,8 @@ TEST(SecretsNeverLeakTest, NotInStderrAccessLogMetricsOrErrors) {
   EXPECT_THAT(stderr_text, ::testing::HasSubstr("\"rpc\":\"Execute\""));
   EXPECT_THAT(stderr_text, ::testing::HasSubstr("\"rpc\":\"BatchExecute\""));
   EXPECT_THAT(stderr_text, ::testing::HasSubstr("\"rpc\":\"Paginate\""));
-  EXPECT_THAT(stderr_text, ::testing::HasSubstr("\"reason\":\"INVALID_CREDENTIALS\""));
+  EXPECT_THAT(stderr_text,
+              ::testing::HasSubstr("\"reason\":\"INVALID_CREDENTIALS\""));
   EXPECT_THAT(stderr_text, ::testing::HasSubstr("\"credential\":\"caller\""));
   EXPECT_THAT(metrics, ::testing::HasSubstr("gitlab_gateway_calls_total"));
   EXPECT_GE(seen.errors, 14);  // the error cases above
