@@ -83,6 +83,10 @@ ABSL_FLAG(std::string, metrics_listen,
           EnvOr("GITLAB_GATEWAY_METRICS_LISTEN", Defaults().metrics_listen),
           "Prometheus /metrics listen address; empty or \"off\" disables "
           "[env GITLAB_GATEWAY_METRICS_LISTEN]");
+ABSL_FLAG(std::string, access_log,
+          EnvOr("GITLAB_GATEWAY_ACCESS_LOG", Defaults().access_log),
+          "access log, one JSON line per call: stderr, a file path (appended "
+          "to), or off [env GITLAB_GATEWAY_ACCESS_LOG]");
 ABSL_FLAG(std::string, gitlab_url, EnvOr("GITLAB_URL", Defaults().gitlab_url),
           "GitLab base URL [env GITLAB_URL]");
 ABSL_FLAG(std::string, token_file,
@@ -236,6 +240,7 @@ gitlab_gateway::server::FlagValues ReadFlags() {
   gitlab_gateway::server::FlagValues flags;
   flags.listen = absl::GetFlag(FLAGS_listen);
   flags.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  flags.access_log = absl::GetFlag(FLAGS_access_log);
   flags.gitlab_url = absl::GetFlag(FLAGS_gitlab_url);
   flags.token_file = absl::GetFlag(FLAGS_token_file);
   flags.token_type = absl::GetFlag(FLAGS_token_type);

@@ -160,6 +160,13 @@ std::shared_ptr<const Policy> Policy::Empty() {
   return std::shared_ptr<const Policy>(new Policy());
 }
 
+std::vector<std::string> Policy::caller_names() const {
+  std::vector<std::string> names;
+  names.reserve(rules_.size());
+  for (const auto& [name, rule] : rules_) names.push_back(name);
+  return names;
+}
+
 const CallerRule* Policy::Find(absl::string_view caller_name) const {
   auto it = rules_.find(caller_name);
   return it == rules_.end() ? nullptr : &it->second;

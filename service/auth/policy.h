@@ -62,6 +62,8 @@ class Policy {
   const CallerRule* Find(absl::string_view caller_name) const;
   bool own_credentials_need_rule() const { return own_credentials_need_rule_; }
   size_t size() const { return rules_.size(); }
+  // The callers with a rule (any order).
+  std::vector<std::string> caller_names() const;
 
  private:
   absl::flat_hash_map<std::string, CallerRule> rules_;

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "service/gitlab/correlation_headers.h"
 #include "service/gitlab/credentials.h"
 
 namespace gitlab_gateway::gitlab {
@@ -216,6 +217,16 @@ std::optional<FieldViolation> CheckHeaders(const v1::Request& request) {
         return Violation(prefix + ".value",
                          "must not contain CR, LF, NUL or other control "
                          "characters",
+                         "INVALID_HEADER");
+      }
+    }
+    // Correlation headers win over the RPC's metadata and reach the access
+    // log: the same rules as the metadata (correlation_headers.h).
+    if (IsCorrelationHeader(name)) {
+      if (std::optional<std::string> problem =
+              CorrelationValueProblem(name, header.value())) {
+        return Violation(prefix + ".value",
+                         absl::StrCat("\"", name, "\" ", *problem),
                          "INVALID_HEADER");
       }
     }

@@ -53,7 +53,7 @@ absl::string_view GrpcCodeName(int code) {
   return kNames[code];
 }
 
-Metrics::Metrics()
+Metrics::Metrics(std::vector<std::string> known_callers)
     : registry_(std::make_shared<prometheus::Registry>()),
       upstream_duration_(
           prometheus::BuildHistogram()
@@ -137,10 +137,73 @@ Metrics::Metrics()
       rpc_handling_(prometheus::BuildHistogram()
                         .Name("grpc_server_handling_seconds")
                         .Help("RPC handling time until the server finished")
-                        .Register(*registry_)) {
+                        .Register(*registry_)),
+      calls_(prometheus::BuildCounter()
+                 .Name("gitlab_gateway_calls_total")
+                 .Help("Calls ended (Execute, BatchExecute items, Paginate "
+                       "pages: one access-log line each), by RPC, caller "
+                       "and gRPC code")
+                 .Register(*registry_)),
+      refusals_(prometheus::BuildCounter()
+                    .Name("gitlab_gateway_refusals_total")
+                    .Help("Calls the gateway refused before anything went "
+                          "upstream, by ErrorInfo reason and caller")
+                    .Register(*registry_)),
+      access_log_dropped_(
+          prometheus::BuildCounter()
+              .Name("gitlab_gateway_access_log_dropped_total")
+              .Help("Access-log records dropped because the writer fell "
+                    "behind")
+              .Register(*registry_)
+              .Add({})) {
+  SetKnownCallers(std::move(known_callers));
   // Build the route catalog now, at start, not on the first call.
   gitlab::RouteCatalog::Documented();
 }
+
+void Metrics::SetKnownCallers(std::vector<std::string> known_callers) {
+  absl::MutexLock lock(&mu_);
+  known_callers_.clear();
+  for (std::string& name : known_callers) {
+    known_callers_.insert(std::move(name));
+  }
+}
+
+std::string Metrics::CallerLabel(absl::string_view caller) {
+  if (caller == "anonymous") return "anonymous";
+  absl::MutexLock lock(&mu_);
+  return known_callers_.contains(caller) ? std::string(caller) : "other";
+}
+
+void Metrics::CallFinished(absl::string_view rpc, absl::string_view caller,
+                           int grpc_code) {
+  std::string who = CallerLabel(caller);
+  absl::string_view code = GrpcCodeName(grpc_code);
+  absl::MutexLock lock(&mu_);
+  CounterFor(calls_, absl::StrCat("call ", rpc, " ", who, " ", code), [&] {
+    return prometheus::Labels{{"rpc", std::string(rpc)},
+                              {"caller", who},
+                              {"grpc_code", std::string(code)}};
+  }).Increment();
+}
+
+void Metrics::CountRefusal(absl::string_view reason, absl::string_view caller) {
+  std::string who = CallerLabel(caller);
+  absl::MutexLock lock(&mu_);
+  std::string bounded(reason);
+  if (!reasons_.contains(bounded)) {
+    if (reasons_.size() >= kMaxReasons) {
+      bounded = "other";
+    } else {
+      reasons_.insert(bounded);
+    }
+  }
+  CounterFor(refusals_, absl::StrCat("refused ", bounded, " ", who), [&] {
+    return prometheus::Labels{{"reason", bounded}, {"caller", who}};
+  }).Increment();
+}
+
+void Metrics::CountAccessLogDropped() { access_log_dropped_.Increment(); }
 
 std::string Metrics::BoundedRoute(absl::string_view route) {
   // GitLab's documented templates are bounded by the catalog; the cap is
@@ -302,28 +365,38 @@ prometheus::Labels RpcLabels(absl::string_view rpc_method,
 }  // namespace
 
 void Metrics::RpcStarted(absl::string_view rpc_method,
-                         absl::string_view rpc_type) {
+                         absl::string_view rpc_type, absl::string_view caller) {
+  std::string who = CallerLabel(caller);
   absl::MutexLock lock(&mu_);
-  CounterFor(rpc_started_, absl::StrCat("start ", rpc_method), [&] {
-    return RpcLabels(rpc_method, rpc_type);
+  CounterFor(rpc_started_, absl::StrCat("start ", rpc_method, " ", who), [&] {
+    prometheus::Labels labels = RpcLabels(rpc_method, rpc_type);
+    labels.emplace("caller", who);
+    return labels;
   }).Increment();
 }
 
 void Metrics::RpcHandled(absl::string_view rpc_method,
                          absl::string_view rpc_type, int grpc_code,
-                         absl::Duration handling) {
+                         absl::Duration handling, absl::string_view caller) {
+  std::string who = CallerLabel(caller);
   absl::string_view code = GrpcCodeName(grpc_code);
   absl::MutexLock lock(&mu_);
-  CounterFor(rpc_handled_, absl::StrCat("handled ", rpc_method, " ", code),
-             [&] {
+  CounterFor(rpc_handled_,
+             absl::StrCat("handled ", rpc_method, " ", code, " ", who), [&] {
                prometheus::Labels labels = RpcLabels(rpc_method, rpc_type);
                labels.emplace("grpc_code", std::string(code));
+               labels.emplace("caller", who);
                return labels;
              })
       .Increment();
   HistogramFor(
-      rpc_handling_, absl::StrCat("handling ", rpc_method),
-      [&] { return RpcLabels(rpc_method, rpc_type); }, LatencyBuckets())
+      rpc_handling_, absl::StrCat("handling ", rpc_method, " ", who),
+      [&] {
+        prometheus::Labels labels = RpcLabels(rpc_method, rpc_type);
+        labels.emplace("caller", who);
+        return labels;
+      },
+      LatencyBuckets())
       .Observe(absl::ToDoubleSeconds(handling));
 }
 

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -26,13 +27,19 @@ namespace gitlab_gateway::metrics {
 // set, routes are GitLab's documented templates (gitlab/route_catalog, as
 // many as the catalog holds) or generic templates (gitlab/route_template)
 // capped at kMaxRoutes distinct values (then "other"), status codes are
-// 100..599 or "other".
+// 100..599 or "other", callers are "anonymous", a known caller's name, or
+// "other", refusal reasons are the gateway's own ErrorInfo reasons (capped at
+// kMaxReasons, then "other").
 class Metrics {
  public:
   // Distinct generic route labels; catalog templates do not count.
   static constexpr size_t kMaxRoutes = 500;
+  static constexpr size_t kMaxReasons = 100;
 
-  Metrics();
+  // `known_callers`: the caller names that get their own `caller` label
+  // value (the callers file's names); any other authenticated name is
+  // "other".
+  explicit Metrics(std::vector<std::string> known_callers = {});
 
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
@@ -58,10 +65,28 @@ class Metrics {
   void BatchItemStarted();
   void BatchItemDone(int grpc_code, absl::Duration latency);
 
-  // gRPC server metrics, go-grpc-prometheus style.
-  void RpcStarted(absl::string_view rpc_method, absl::string_view rpc_type);
+  // gRPC server metrics, go-grpc-prometheus style, plus `caller`.
+  void RpcStarted(absl::string_view rpc_method, absl::string_view rpc_type,
+                  absl::string_view caller = "anonymous");
   void RpcHandled(absl::string_view rpc_method, absl::string_view rpc_type,
-                  int grpc_code, absl::Duration handling);
+                  int grpc_code, absl::Duration handling,
+                  absl::string_view caller = "anonymous");
+
+  // Replaces the known caller names (a reloaded callers file). Series
+  // already exported keep their labels.
+  void SetKnownCallers(std::vector<std::string> known_callers);
+  // The bounded `caller` label value for `caller`.
+  std::string CallerLabel(absl::string_view caller) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // One call ended (an Execute, a BatchExecute item, a Paginate page: one
+  // access-log line each), by RPC, caller and gRPC code.
+  void CallFinished(absl::string_view rpc, absl::string_view caller,
+                    int grpc_code);
+  // A call refused by the gateway before anything went upstream, by its
+  // ErrorInfo reason ("INVALID_PATH", "GATEWAY_OVERLOADED", ...).
+  void CountRefusal(absl::string_view reason, absl::string_view caller);
+  // An access-log record dropped because the writer fell behind.
+  void CountAccessLogDropped();
 
  private:
   struct UpstreamSeries {
@@ -100,6 +125,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& rpc_started_;
   prometheus::Family<prometheus::Counter>& rpc_handled_;
   prometheus::Family<prometheus::Histogram>& rpc_handling_;
+  prometheus::Family<prometheus::Counter>& calls_;
+  prometheus::Family<prometheus::Counter>& refusals_;
+  prometheus::Counter& access_log_dropped_;
 
   absl::Mutex mu_;
   // Family::Add builds a label map per call; cache the series we handed out.
@@ -109,6 +137,8 @@ class Metrics {
   absl::flat_hash_map<std::string, prometheus::Histogram*> histograms_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> routes_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> reasons_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> known_callers_ ABSL_GUARDED_BY(mu_);
 };
 
 // The canonical gRPC code name ("OK", "NOT_FOUND", ...) for a numeric code.

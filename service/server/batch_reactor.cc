@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "service/gitlab/status_mapping.h"
+#include "service/server/rpc_info.h"
 #include "service/server/rpc_status.h"
 #include "service/server/message_codec.h"
 #include "service/server/upstream_caller.h"
@@ -27,11 +28,21 @@ BatchReactor::BatchReactor(UpstreamCaller* caller, metrics::Metrics* metrics,
       stream_budget_(std::make_shared<engine::ByteBudget>(
           "stream", options.stream_budget_bytes)),
       memory_(options.memory) {
-  metrics_->RpcStarted("BatchExecute", "bidi_stream");
+  metrics_->RpcStarted("BatchExecute", "bidi_stream", caller_identity_.name);
+  // Bad correlation metadata concerns every item: the stream is refused.
+  grpc::Status bad_metadata = ReadRpcInfo(*context, "BatchExecute", &rpc_);
+  if (!bad_metadata.ok()) {
+    caller_->Refused(caller_identity_, rpc_, "", bad_metadata);
+  }
   Next next;
   {
     absl::MutexLock lock(&mu_);
-    next = Plan();
+    if (!bad_metadata.ok()) {
+      finished_ = true;
+      next.finish = std::move(bad_metadata);
+    } else {
+      next = Plan();
+    }
   }
   if (!next.empty()) Act(std::move(next));
 }
@@ -93,12 +104,14 @@ void BatchReactor::OnReadDone(bool ok) {
     outcome.status = *std::move(refused);
     outcome.response.set_id(readable_id.empty() ? absl::StrCat(index)
                                                 : readable_id);
+    caller_->Refused(caller_identity_, rpc_, outcome.response.id(),
+                     outcome.status);
     OnItemDone(index, item_started, std::move(account), std::move(outcome));
   } else {
     if (request.id().empty()) request.set_id(absl::StrCat(index));
     // Not under mu_: a refused item completes inside Start.
     call = caller_->Start(
-        caller_identity_, request, deadline_,
+        caller_identity_, rpc_, request, deadline_,
         [this, index, item_started, account](CallOutcome outcome) {
           OnItemDone(index, item_started, account, std::move(outcome));
         },
@@ -246,7 +259,8 @@ void BatchReactor::Act(Next next) {
   if (next.read) StartRead(&request_);
   if (next.finish.has_value()) {
     metrics_->RpcHandled("BatchExecute", "bidi_stream",
-                         next.finish->error_code(), absl::Now() - started_);
+                         next.finish->error_code(), absl::Now() - started_,
+                         caller_identity_.name);
     Finish(*next.finish);
   }
 }

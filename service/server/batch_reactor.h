@@ -19,6 +19,7 @@
 #include "service/metrics/metrics.h"
 #include "service/server/stream_options.h"
 #include "service/auth/caller.h"
+#include "service/server/rpc_info.h"
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
@@ -96,6 +97,8 @@ class BatchReactor final
   UpstreamCaller* const caller_;
   // Who made the RPC.
   const auth::Caller caller_identity_;
+  // Set in the constructor before the first read; read-only afterwards.
+  RpcInfo rpc_;
   metrics::Metrics* const metrics_;
   const absl::Time deadline_;
   const absl::Time started_;

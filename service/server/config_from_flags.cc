@@ -6,6 +6,9 @@
 #include <utility>
 #include <vector>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -21,6 +24,7 @@ namespace {
 constexpr FlagEnv kFlagEnvironment[] = {
     {"listen", "GITLAB_GATEWAY_LISTEN"},
     {"metrics_listen", "GITLAB_GATEWAY_METRICS_LISTEN"},
+    {"access_log", "GITLAB_GATEWAY_ACCESS_LOG"},
     {"gitlab_url", "GITLAB_URL"},
     {"token_file", "GITLAB_TOKEN_FILE"},
     {"token_type", "GITLAB_TOKEN_TYPE"},
@@ -233,6 +237,26 @@ void SetCallerIdentity(const FlagValues& flags, Problems& problems,
   config.health_listen_address = flags.health_listen;
 }
 
+// A log file must be creatable where it is named (the gateway opens it at
+// start); stderr and off need nothing.
+void CheckAccessLog(const std::string& value, Problems& problems) {
+  if (value.empty() || value == "stderr" || value == "off") return;
+  struct stat st;
+  if (::stat(value.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    problems.Add("access_log", absl::StrCat(value, " is a directory"));
+    return;
+  }
+  const size_t slash = value.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : value.substr(0, slash);
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    problems.Add("access_log",
+                 absl::StrCat("directory ", dir,
+                              " does not exist or is not writable"));
+  }
+}
+
 }  // namespace
 
 absl::Span<const FlagEnv> FlagEnvironment() { return kFlagEnvironment; }
@@ -246,6 +270,8 @@ absl::StatusOr<GatewayConfig> ConfigFromFlags(const FlagValues& flags) {
   // An empty variable means "unset", so the environment turns it off by name.
   config.metrics_address =
       flags.metrics_listen == "off" ? "" : flags.metrics_listen;
+  CheckAccessLog(flags.access_log, problems);
+  config.access_log = flags.access_log;
   // GatewayServer::Start parses it again; here a bad URL is a flag error.
   absl::StatusOr<gitlab::BaseUrl> base_url =
       gitlab::ParseBaseUrl(flags.gitlab_url);

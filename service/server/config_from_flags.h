@@ -18,6 +18,7 @@ namespace gitlab_gateway::server {
 struct FlagValues {
   std::string listen = "0.0.0.0:50051";
   std::string metrics_listen = "0.0.0.0:9090";  // "" or "off": no /metrics
+  std::string access_log = "stderr";  // "stderr" (or ""), a file, or "off"
   std::string gitlab_url = "https://gitlab.com";
   std::string token_file;
   std::string token_type = "private";

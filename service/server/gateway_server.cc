@@ -49,7 +49,18 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     self->policy_ = *std::move(store);
     config.upstream.policy = self->policy_;
   }
-  self->metrics_ = std::make_unique<metrics::Metrics>();
+  self->metrics_ = std::make_unique<metrics::Metrics>(config.known_callers);
+  if (config.access_log != "off") {
+    metrics::Metrics* metrics = self->metrics_.get();
+    absl::StatusOr<std::unique_ptr<log::AccessLog>> access_log =
+        log::AccessLog::Open(config.access_log,
+                             log::AccessLog::Options{config.access_log_queue},
+                             [metrics] { metrics->CountAccessLogDropped(); });
+    if (!access_log.ok()) return access_log.status();
+    self->access_log_ = *std::move(access_log);
+  }
+  self->recorder_ = std::make_unique<CallRecorder>(self->metrics_.get(),
+                                                   self->access_log_.get());
 
   engine::EngineOptions engine_options = config.engine;
   engine_options.protocol = base_url->scheme;
@@ -75,7 +86,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   self->pipeline_ = std::make_unique<pipeline::Pipeline>(
       self->engine_.get(), metrics, PipelineOptionsOf(upstream));
   self->caller_ =
-      std::make_unique<UpstreamCaller>(self->pipeline_.get(), std::move(upstream));
+      std::make_unique<UpstreamCaller>(self->pipeline_.get(), std::move(upstream),
+                                       self->recorder_.get());
   if (absl::Status s = self->StartGrpc(config); !s.ok()) return s;
 
   if (!config.metrics_address.empty()) {
@@ -133,6 +145,21 @@ absl::Status GatewayServer::StartGrpc(const GatewayConfig& config) {
     callers_ = *std::move(callers);
   }
   identifier_ = std::make_unique<auth::CallerIdentifier>(callers_.get());
+  // Callers named at start get their own `caller` metric label; others
+  // (added by a reload, or certificate identities without a policy rule)
+  // count as "other" until the next start.
+  std::vector<std::string> known = config.known_callers;
+  if (callers_ != nullptr) {
+    for (std::string& name : callers_->table()->names()) {
+      known.push_back(std::move(name));
+    }
+  }
+  if (policy_ != nullptr) {
+    for (std::string& name : policy_->current()->caller_names()) {
+      known.push_back(std::move(name));
+    }
+  }
+  metrics_->SetKnownCallers(std::move(known));
   BatchOptions batch;
   batch.window = config.batch_window;
   batch.stream_budget_bytes = config.stream_budget_bytes;
@@ -256,6 +283,9 @@ GatewayServer::~GatewayServer() {
   //    the memory budget goes last (transfers held accounts on it).
   engine_.reset();
   trimmer_.reset();
+  // 5. nothing records calls any more: the access log writes what it holds.
+  recorder_.reset();
+  access_log_.reset();
 }
 
 }  // namespace gitlab_gateway::server

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
@@ -17,8 +18,10 @@
 #include "service/engine/byte_budget.h"
 #include "service/engine/engine.h"
 #include "service/gitlab/credentials.h"
+#include "service/log/access_log.h"
 #include "service/metrics/metrics.h"
 #include "service/pipeline/pipeline.h"
+#include "service/server/call_recorder.h"
 #include "service/server/gateway_service.h"
 #include "service/server/memory_trimmer.h"
 #include "service/server/upstream_caller.h"
@@ -34,6 +37,15 @@ struct GatewayConfig {
   std::string listen_address = "0.0.0.0:50051";
   // Empty: no /metrics endpoint (tests read the registry directly).
   std::string metrics_address = "0.0.0.0:9090";
+  // The access log (one JSON line per call): "stderr" (or ""), a file
+  // appended to, or "off".
+  std::string access_log = "stderr";
+  // Access-log records waiting for the writer; beyond it they are dropped
+  // (gitlab_gateway_access_log_dropped_total).
+  size_t access_log_queue = 10000;
+  // Caller names that get their own `caller` metric label value (the
+  // callers file's names); other authenticated callers are "other".
+  std::vector<std::string> known_callers;
   std::string gitlab_url = "https://gitlab.com";
   // engine.protocol is derived from gitlab_url.
   engine::EngineOptions engine;
@@ -103,6 +115,8 @@ class GatewayServer {
   engine::Engine& engine() { return *engine_; }
   // The gateway-wide budget over buffered bodies (tests read its counters).
   const engine::ByteBudget& memory_budget() const { return *memory_budget_; }
+  // The access log; null when off.
+  log::AccessLog* access_log() { return access_log_.get(); }
 
   // Health turns NOT_SERVING, new calls are refused, in-flight calls get up
   // to `grace` to finish and are then cancelled. Returns when all are done.
@@ -121,6 +135,9 @@ class GatewayServer {
   int health_port_ = 0;
   bool shut_down_ = false;
   std::unique_ptr<metrics::Metrics> metrics_;
+  // Outlive the pipeline: its completions record calls until it is gone.
+  std::unique_ptr<log::AccessLog> access_log_;
+  std::unique_ptr<CallRecorder> recorder_;
   // Before engine_: the engine reports its load to it until destroyed.
   std::unique_ptr<MemoryTrimmer> trimmer_;
   // Before engine_: transfers hold accounts on it until the engine is gone.

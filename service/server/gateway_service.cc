@@ -12,6 +12,7 @@
 #include "service/server/batch_reactor.h"
 #include "service/server/message_codec.h"
 #include "service/server/paginate_reactor.h"
+#include "service/server/rpc_info.h"
 #include "service/server/rpc_status.h"
 #include "service/server/upstream_caller.h"
 
@@ -32,17 +33,26 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
         memory_(std::move(memory)),
         started_(absl::Now()),
         caller_identity_(std::move(caller_identity)) {
-    metrics_->RpcStarted("Execute", "unary");
+    metrics_->RpcStarted("Execute", "unary", caller_identity_.name);
+    grpc::Status bad_metadata = ReadRpcInfo(*context, "Execute", &rpc_);
     v1::Request parsed;
     if (std::optional<grpc::Status> refused =
             DecodeMessage(*request, &parsed)) {
+      caller->Refused(caller_identity_, rpc_, "", *refused);
       Done(*refused);
+      return;
+    }
+    if (!bad_metadata.ok()) {
+      caller->Refused(caller_identity_, rpc_, parsed.id(), bad_metadata);
+      Done(bad_metadata);
       return;
     }
     const size_t request_bytes = request->Length();
     if (memory_ != nullptr) {
       if (!memory_->TryCharge(request_bytes)) {
-        Done(MemoryBudgetRefusal(*memory_, request_bytes));
+        grpc::Status refused = MemoryBudgetRefusal(*memory_, request_bytes);
+        caller->Refused(caller_identity_, rpc_, parsed.id(), refused);
+        Done(refused);
         return;
       }
       request_bytes_ = request_bytes;
@@ -52,7 +62,7 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
     // from the engine thread; gRPC runs OnDone only after this handler
     // returned, so storing call_ afterwards is safe.
     std::shared_ptr<UpstreamCall> call = caller->Start(
-        caller_identity_, parsed, RpcDeadline(*context),
+        caller_identity_, rpc_, parsed, RpcDeadline(*context),
         [this, response](CallOutcome outcome) {
           if (outcome.status.ok()) {
             account_->ChargeExactly(outcome.response.ByteSizeLong());
@@ -92,7 +102,7 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
  private:
   void Done(const grpc::Status& status) {
     metrics_->RpcHandled("Execute", "unary", status.error_code(),
-                         absl::Now() - started_);
+                         absl::Now() - started_, caller_identity_.name);
     Finish(status);
   }
 
@@ -101,6 +111,8 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
   const absl::Time started_;
   // Who made the RPC.
   const auth::Caller caller_identity_;
+  // Set in the constructor before any call starts; read-only afterwards.
+  RpcInfo rpc_;
   // Set in the constructor, read in OnDone.
   size_t request_bytes_ = 0;
   std::shared_ptr<engine::ByteAccount> account_;
@@ -113,14 +125,23 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
 template <typename Reactor>
 class Refused final : public Reactor {
  public:
-  Refused(metrics::Metrics* metrics, const char* method, const char* type,
-          const grpc::Status& status) {
-    metrics->RpcStarted(method, type);
+  Refused(UpstreamCaller* caller, metrics::Metrics* metrics,
+          grpc::CallbackServerContext* context, const char* method,
+          const char* type, auth::Caller identity, const grpc::Status& status)
+      : caller_identity_(std::move(identity)) {
+    metrics->RpcStarted(method, type, caller_identity_.name);
+    RpcInfo rpc;
+    (void)ReadRpcInfo(*context, method, &rpc);  // the refusal at hand wins
+    caller->Refused(caller_identity_, rpc, "", status);
     metrics->RpcHandled(method, type, status.error_code(),
-                        absl::ZeroDuration());
+                        absl::ZeroDuration(), caller_identity_.name);
     this->Finish(status);
   }
   void OnDone() override { delete this; }
+
+ private:
+  // Who made the RPC.
+  const auth::Caller caller_identity_;
 };
 using RefusedExecute = Refused<grpc::ServerUnaryReactor>;
 using RefusedBatch =
@@ -156,8 +177,8 @@ grpc::ServerUnaryReactor* GatewayService::Execute(
     grpc::ByteBuffer* response) {
   absl::StatusOr<auth::Caller> identity = Identify(*context);
   if (!identity.ok()) {
-    return new RefusedExecute(metrics_, "Execute", "unary",
-                              CallerRefusal(identity.status()));
+    return new RefusedExecute(caller_, metrics_, context, "Execute", "unary",
+                              auth::Caller{}, CallerRefusal(identity.status()));
   }
   return new ExecuteReactor(caller_, metrics_, *std::move(identity),
                             batch_.memory, context, request, response);
@@ -167,7 +188,8 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 GatewayService::BatchExecute(grpc::CallbackServerContext* context) {
   absl::StatusOr<auth::Caller> identity = Identify(*context);
   if (!identity.ok()) {
-    return new RefusedBatch(metrics_, "BatchExecute", "bidi_stream",
+    return new RefusedBatch(caller_, metrics_, context, "BatchExecute",
+                            "bidi_stream", auth::Caller{},
                             CallerRefusal(identity.status()));
   }
   return new BatchReactor(caller_, metrics_, *std::move(identity), context,
@@ -178,13 +200,14 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* GatewayService::Paginate(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   absl::StatusOr<auth::Caller> identity = Identify(*context);
   if (!identity.ok()) {
-    return new RefusedPaginate(metrics_, "Paginate", "server_stream",
+    return new RefusedPaginate(caller_, metrics_, context, "Paginate",
+                               "server_stream", auth::Caller{},
                                CallerRefusal(identity.status()));
   }
   v1::PaginateRequest parsed;
   if (std::optional<grpc::Status> refused = DecodeMessage(*request, &parsed)) {
-    return new RefusedPaginate(metrics_, "Paginate", "server_stream",
-                               *refused);
+    return new RefusedPaginate(caller_, metrics_, context, "Paginate",
+                               "server_stream", *std::move(identity), *refused);
   }
   return new PaginateReactor(caller_, metrics_, *std::move(identity), context,
                              parsed, paginate_options_);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "service/gitlab/pagination_plan.h"
+#include "service/server/rpc_info.h"
 #include "service/server/rpc_status.h"
 #include "service/server/message_codec.h"
 #include "service/server/upstream_caller.h"
@@ -31,12 +32,17 @@ PaginateReactor::PaginateReactor(UpstreamCaller* caller,
       max_items_(request.max_items()),
       prefetch_(static_cast<size_t>(std::max(1, options.prefetch))),
       memory_(options.memory) {
-  metrics_->RpcStarted("Paginate", "server_stream");
+  metrics_->RpcStarted("Paginate", "server_stream", caller_identity_.name);
+  grpc::Status bad_metadata = ReadRpcInfo(*context, "Paginate", &rpc_);
+  std::optional<grpc::Status> refused = gitlab::PaginateRefusal(request);
+  if (!refused.has_value() && !bad_metadata.ok()) refused = bad_metadata;
+  if (refused.has_value()) {
+    caller_->Refused(caller_identity_, rpc_, request.request().id(), *refused);
+  }
   Next next;
   {
     absl::MutexLock lock(&mu_);
-    if (std::optional<grpc::Status> refused =
-            gitlab::PaginateRefusal(request)) {
+    if (refused.has_value()) {
       finished_ = true;
       next.finish = *std::move(refused);
     } else {
@@ -73,6 +79,7 @@ void PaginateReactor::Follow(int64_t seq, const v1::Response& page) {
     case gitlab::FollowUp::Kind::kRefused: {
       CallOutcome refused;
       refused.status = std::move(follow.refused);
+      caller_->Refused(caller_identity_, rpc_, base_.id(), refused.status);
       done_.emplace(seq + 1, Page{std::move(refused), nullptr});
       return;
     }
@@ -207,7 +214,7 @@ void PaginateReactor::Act(Next next) {
     const int64_t seq = fetch.seq;
     auto account = std::make_shared<engine::ByteAccount>(nullptr, memory_);
     std::shared_ptr<UpstreamCall> call = caller_->Start(
-        caller_identity_, fetch.request, deadline_,
+        caller_identity_, rpc_, fetch.request, deadline_,
         [this, seq, account](CallOutcome outcome) {
           OnPage(seq, account, std::move(outcome));
         },
@@ -235,7 +242,8 @@ void PaginateReactor::Act(Next next) {
   }
   if (next.finish.has_value()) {
     metrics_->RpcHandled("Paginate", "server_stream",
-                         next.finish->error_code(), absl::Now() - started_);
+                         next.finish->error_code(), absl::Now() - started_,
+                         caller_identity_.name);
     Finish(*next.finish);
   }
 }

@@ -20,6 +20,7 @@
 #include "service/metrics/metrics.h"
 #include "service/server/stream_options.h"
 #include "service/auth/caller.h"
+#include "service/server/rpc_info.h"
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
@@ -91,6 +92,8 @@ class PaginateReactor final
   UpstreamCaller* const caller_;
   // Who made the RPC.
   const auth::Caller caller_identity_;
+  // Set in the constructor before any page starts; read-only afterwards.
+  RpcInfo rpc_;
   metrics::Metrics* const metrics_;
   const absl::Time deadline_;
   const absl::Time started_;

@@ -47,18 +47,35 @@ pipeline::PipelineOptions PipelineOptionsOf(const UpstreamOptions& options) {
 }
 
 UpstreamCaller::UpstreamCaller(pipeline::Upstream* upstream,
-                               UpstreamOptions options)
+                               UpstreamOptions options,
+                               const CallRecorder* recorder)
     : options_(std::move(options)),
       prepare_(PrepareOptionsOf(options_)),
       upstream_(upstream),
+      recorder_(recorder),
       no_rules_(auth::Policy::Empty()) {}
 
 std::shared_ptr<const auth::Policy> UpstreamCaller::Policy() const {
   return options_.policy != nullptr ? options_.policy->current() : no_rules_;
 }
 
+void UpstreamCaller::Refused(const auth::Caller& caller, const RpcInfo& rpc,
+                             absl::string_view id,
+                             const grpc::Status& status) const {
+  if (recorder_ == nullptr) return;
+  CallFacts facts;
+  facts.caller = caller.name;
+  facts.rpc = rpc.rpc;
+  facts.id = std::string(id);
+  facts.request_id = rpc.correlation.request_id;
+  facts.started = absl::Now();
+  v1::Response response;
+  recorder_->Record(facts, status, response);
+}
+
 std::shared_ptr<UpstreamCall> UpstreamCaller::Start(
-    const auth::Caller& caller, const v1::Request& request, absl::Time rpc_deadline, CallDone done,
+    const auth::Caller& caller, const RpcInfo& rpc,
+    const v1::Request& request, absl::Time rpc_deadline, CallDone done,
     uint64_t flow, const std::string* url,
     std::shared_ptr<engine::ByteAccount> account) {
   const absl::Time now = absl::Now();
@@ -67,6 +84,28 @@ std::shared_ptr<UpstreamCall> UpstreamCaller::Start(
   grpc::Status refused =
       gitlab::Prepare(request, prepare_, rpc_deadline, now, &call,
                       auth::FallbackCredential(*policy, caller));
+  if (recorder_ != nullptr) {
+    // Recorded where the call ends, before the reactor sees it: refusals
+    // by policy below included.
+    CallFacts facts;
+    facts.caller = caller.name;
+    facts.rpc = rpc.rpc;
+    facts.id = request.id();
+    if (refused.ok()) {
+      facts.method = call.http.method;
+      facts.route = call.route;
+      facts.credential_class = call.credential_class;
+      facts.credential_name = call.credential_name;
+    }
+    facts.request_id = std::string(
+        gitlab::SentRequestId(request, rpc.correlation.request_id));
+    facts.started = now;
+    done = [recorder = recorder_, facts = std::move(facts),
+            done = std::move(done)](CallOutcome outcome) mutable {
+      recorder->Record(facts, outcome.status, outcome.response);
+      done(std::move(outcome));
+    };
+  }
   if (!refused.ok()) {
     Refuse(request, std::move(refused), done);
     return nullptr;
@@ -92,6 +131,8 @@ std::shared_ptr<UpstreamCall> UpstreamCaller::Start(
       return nullptr;
     }
   }
+  gitlab::AddCorrelationHeaders(request, rpc.correlation,
+                                &call.http.header_lines);
   call.http.flow = flow;
   if (url != nullptr) call.http.url = *url;
   call.http.account = std::move(account);

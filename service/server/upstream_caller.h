@@ -20,6 +20,8 @@
 #include "service/limits/retry_policy.h"
 #include "service/pipeline/pipeline.h"
 #include "service/pipeline/upstream.h"
+#include "service/server/call_recorder.h"
+#include "service/server/rpc_info.h"
 
 namespace gitlab_gateway::server {
 
@@ -64,21 +66,33 @@ struct UpstreamOptions {
 class UpstreamCaller {
  public:
   // Runs calls on `upstream` (not owned): the Pipeline, or a test's fake.
-  UpstreamCaller(pipeline::Upstream* upstream, UpstreamOptions options);
+  // Every ended call is recorded on `recorder` (not owned; null: none).
+  UpstreamCaller(pipeline::Upstream* upstream, UpstreamOptions options,
+                 const CallRecorder* recorder = nullptr);
 
   // `caller` is who made the RPC (auth::Caller; anonymous until identity is
   // checked); the policy judges the call by it: UNAUTHENTICATED
   // (CALLER_UNAUTHENTICATED), PERMISSION_DENIED (CALLER_NOT_ALLOWED, metadata
-  // caller and rule) or RESOURCE_EXHAUSTED (CALLER_RATE_LIMITED). `flow` is the engine's fair-queueing key: 0 for unary calls, one per
+  // caller and rule) or RESOURCE_EXHAUSTED (CALLER_RATE_LIMITED). `rpc`
+  // names the RPC and carries its correlation values, sent to GitLab
+  // (gitlab::AddCorrelationHeaders). `flow` is the engine's fair-queueing
+  // key: 0 for unary calls, one per
   // stream otherwise (see NewFlow). `url`, when set, replaces the URL built
   // from the request (a validated keyset Link rel="next", sent exactly).
   // `account`, when set, is charged with every answer's body as it arrives
   // (see engine::HttpRequest::account); the caller releases it.
   // Returns null when the call was refused (and `done` already ran).
   std::shared_ptr<UpstreamCall> Start(
-      const auth::Caller& caller, const v1::Request& request, absl::Time rpc_deadline, CallDone done,
+      const auth::Caller& caller, const RpcInfo& rpc,
+      const v1::Request& request, absl::Time rpc_deadline, CallDone done,
       uint64_t flow = 0, const std::string* url = nullptr,
       std::shared_ptr<engine::ByteAccount> account = nullptr);
+
+  // Records a call of `rpc` that a reactor refused before Start (undecodable
+  // message, memory budget, bad metadata, bad PaginateRequest): `id` is its
+  // Request.id as far as known. Any thread.
+  void Refused(const auth::Caller& caller, const RpcInfo& rpc,
+               absl::string_view id, const grpc::Status& status) const;
 
   // A fresh fair-queueing key for a stream. Any thread.
   uint64_t NewFlow() { return upstream_->NewFlow(); }
@@ -92,6 +106,7 @@ class UpstreamCaller {
   const UpstreamOptions options_;
   const gitlab::PrepareOptions prepare_;
   pipeline::Upstream* const upstream_;
+  const CallRecorder* const recorder_;
   const std::shared_ptr<const auth::Policy> no_rules_;
   auth::CallerRateLimiter caller_rates_;
 };

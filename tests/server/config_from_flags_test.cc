@@ -76,6 +76,17 @@ TEST(ConfigFromFlagsTest, BudgetsDefaultToMultiplesOfTheLargestAnswer) {
   EXPECT_EQ(config->memory_budget_bytes, size_t{8} << 20);
 }
 
+TEST(ConfigFromFlagsTest, AccessLogGoesToStderrAFileOrNowhere) {
+  EXPECT_EQ(ConfigFromFlags(FlagValues())->access_log, "stderr");
+  for (const char* value : {"off", "stderr", "/tmp/gateway-access.log"}) {
+    FlagValues flags;
+    flags.access_log = value;
+    absl::StatusOr<GatewayConfig> config = ConfigFromFlags(flags);
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->access_log, value);
+  }
+}
+
 TEST(ConfigFromFlagsTest, MetricsOffOrEmptyTurnsTheEndpointOff) {
   for (const char* value : {"off", ""}) {
     FlagValues flags;
@@ -109,6 +120,12 @@ std::vector<Row> BadRows() {
        "tls_client_ca_file",
        "client certificates need TLS: set --tls_cert_file and "
        "--tls_key_file too"},
+      {"access_log in a missing directory",
+       [](FlagValues& f) { f.access_log = "/nonexistent-dir/access.log"; },
+       "access_log",
+       "directory /nonexistent-dir does not exist or is not writable"},
+      {"access_log a directory", [](FlagValues& f) { f.access_log = "/tmp"; },
+       "access_log", "/tmp is a directory"},
       {"max_in_flight 0", [](FlagValues& f) { f.max_in_flight = 0; },
        "max_in_flight", "must be at least 1, got 0"},
       {"max_in_flight -3", [](FlagValues& f) { f.max_in_flight = -3; },

@@ -36,6 +36,8 @@ class GatewayHarness {
     config.listen_address = "127.0.0.1:0";
     // civetweb's exposer takes ~2 s to stop; tests that scrape turn it on.
     config.metrics_address = "";
+    // Tests about the access log turn it on (to a file).
+    config.access_log = "off";
     config.gitlab_url = fake.base_url();
     config.upstream.default_credential =
         gitlab::Credential{gitlab::TokenKind::kPrivate, kDefaultToken};

@@ -105,7 +105,8 @@ class MappingThreadTest : public ::testing::Test {
   std::pair<std::thread::id, grpc::StatusCode> Call(const std::string& path) {
     absl::Notification done;
     std::pair<std::thread::id, grpc::StatusCode> seen;
-    caller_->Start(auth::Caller(), Get(path), absl::Now() + absl::Seconds(10),
+    caller_->Start(auth::Caller(), server::RpcInfo{"Execute", {}}, Get(path),
+                   absl::Now() + absl::Seconds(10),
                    [&](server::CallOutcome outcome) {
                      seen = {std::this_thread::get_id(),
                              outcome.status.error_code()};

@@ -151,6 +151,9 @@ TEST(ServerOpsTest, OutOfRangeValuesAreRefusedByName) {
        "--max_queue: must be at least 0, got -1"},
       {"", "--paginate_prefetch=0",
        "--paginate_prefetch: must be at least 1, got 0"},
+      {"GITLAB_GATEWAY_ACCESS_LOG=/nonexistent-dir/access.log", "",
+       "--access_log (env GITLAB_GATEWAY_ACCESS_LOG): directory "
+       "/nonexistent-dir does not exist or is not writable"},
   };
   for (const Row& row : rows) {
     std::string text;

@@ -1,0 +1,83 @@
+// The `caller` label stays bounded (anonymous, known names, "other"), and
+// calls and refusals are counted by it.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "prometheus/text_serializer.h"
+#include "service/metrics/metrics.h"
+
+namespace gitlab_gateway::metrics {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string Text(const Metrics& metrics) {
+  return prometheus::TextSerializer().Serialize(metrics.registry()->Collect());
+}
+
+TEST(CallerLabelTest, KnownNamesAnonymousAndOtherwiseOther) {
+  Metrics metrics({"ci-bot", "release-bot"});
+  EXPECT_EQ(metrics.CallerLabel("anonymous"), "anonymous");
+  EXPECT_EQ(metrics.CallerLabel("ci-bot"), "ci-bot");
+  EXPECT_EQ(metrics.CallerLabel("spiffe://cluster/ns/x/sa/y"), "other");
+  EXPECT_EQ(metrics.CallerLabel(""), "other");
+  metrics.SetKnownCallers({"spiffe://cluster/ns/x/sa/y"});
+  EXPECT_EQ(metrics.CallerLabel("spiffe://cluster/ns/x/sa/y"),
+            "spiffe://cluster/ns/x/sa/y");
+  EXPECT_EQ(metrics.CallerLabel("ci-bot"), "other");
+}
+
+TEST(CallerLabelTest, RpcAndCallMetricsCarryTheBoundedCaller) {
+  Metrics metrics({"ci-bot"});
+  metrics.RpcStarted("Execute", "unary", "ci-bot");
+  metrics.RpcHandled("Execute", "unary", 0, absl::Milliseconds(3), "ci-bot");
+  metrics.RpcStarted("Execute", "unary", "somebody-unknown");
+  metrics.CallFinished("Execute", "ci-bot", 5);
+  metrics.CallFinished("Paginate", "anonymous", 0);
+  std::string text = Text(metrics);
+  EXPECT_THAT(text, HasSubstr("grpc_server_started_total{caller=\"ci-bot\""));
+  EXPECT_THAT(text, HasSubstr("grpc_server_started_total{caller=\"other\""));
+  EXPECT_THAT(text, HasSubstr("grpc_server_handled_total{caller=\"ci-bot\""));
+  EXPECT_THAT(
+      text, HasSubstr("grpc_server_handling_seconds_count{caller=\"ci-bot\""));
+  EXPECT_THAT(text, HasSubstr("gitlab_gateway_calls_total{caller=\"ci-bot\","
+                              "grpc_code=\"NOT_FOUND\",rpc=\"Execute\"} 1"));
+  EXPECT_THAT(text, HasSubstr("gitlab_gateway_calls_total{caller=\"anonymous\","
+                              "grpc_code=\"OK\",rpc=\"Paginate\"} 1"));
+  EXPECT_THAT(text, Not(HasSubstr("somebody-unknown")));
+}
+
+TEST(CallerLabelTest, RefusalsByReasonAndCallerWithABoundedReasonSet) {
+  Metrics metrics;
+  metrics.CountRefusal("INVALID_PATH", "anonymous");
+  metrics.CountRefusal("INVALID_PATH", "anonymous");
+  metrics.CountRefusal("INVALID_METADATA", "x");
+  std::string text = Text(metrics);
+  EXPECT_THAT(text,
+              HasSubstr("gitlab_gateway_refusals_total{caller=\"anonymous\","
+                        "reason=\"INVALID_PATH\"} 2"));
+  EXPECT_THAT(text, HasSubstr("gitlab_gateway_refusals_total{caller=\"other\","
+                              "reason=\"INVALID_METADATA\"} 1"));
+  for (size_t i = 0; i < Metrics::kMaxReasons + 10; ++i) {
+    metrics.CountRefusal(absl::StrCat("R", i), "anonymous");
+  }
+  text = Text(metrics);
+  EXPECT_THAT(text, HasSubstr("reason=\"other\""));
+  EXPECT_THAT(
+      text,
+      Not(HasSubstr(absl::StrCat("reason=\"R", Metrics::kMaxReasons, "\""))));
+}
+
+TEST(CallerLabelTest, AccessLogDropsAreCounted) {
+  Metrics metrics;
+  metrics.CountAccessLogDropped();
+  metrics.CountAccessLogDropped();
+  EXPECT_THAT(Text(metrics),
+              HasSubstr("gitlab_gateway_access_log_dropped_total 2"));
+}
+
+}  // namespace
+}  // namespace gitlab_gateway::metrics
