@@ -38,7 +38,8 @@ std::optional<std::string> Decode(absl::string_view raw) {
 // Whether a decoded segment holds a "." or ".." part between any of the
 // separators GitLab or a proxy in front of it may honour.
 bool HasDotPart(absl::string_view decoded) {
-  for (absl::string_view part : absl::StrSplit(decoded, absl::ByAnyChar("/\\"))) {
+  for (absl::string_view part :
+       absl::StrSplit(decoded, absl::ByAnyChar("/\\"))) {
     if (part == "." || part == "..") return true;
   }
   return false;
@@ -86,8 +87,7 @@ absl::StatusOr<PathPattern> PathPattern::Compile(absl::string_view pattern) {
     Segment segment{Segment::Kind::kLiteral, ""};
     if (part == "*") {
       if (i + 1 != parts->size()) {
-        return absl::InvalidArgumentError(
-            "\"*\" may only be the last segment");
+        return absl::InvalidArgumentError("\"*\" may only be the last segment");
       }
       segment.kind = Segment::Kind::kRest;
     } else if (part.find('*') != std::string::npos) {

@@ -14,20 +14,21 @@
 namespace gitlab_gateway::auth {
 namespace {
 
-constexpr absl::string_view kMethods[] = {"GET",  "HEAD",  "POST",
-                                          "PUT",  "PATCH", "DELETE"};
+constexpr absl::string_view kMethods[] = {"GET", "HEAD",  "POST",
+                                          "PUT", "PATCH", "DELETE"};
 
 // "callers[2] (\"ci-bot\").paths[0]: <why>".
 class RuleErrors {
  public:
   RuleErrors(int index, absl::string_view name)
-      : prefix_(absl::StrCat("callers[", index, "]",
-                             name.empty() ? ""
-                                          : absl::StrCat(" (\"",
-                                                         absl::CHexEscape(name),
-                                                         "\")"))) {}
+      : prefix_(absl::StrCat(
+            "callers[", index, "]",
+            name.empty()
+                ? ""
+                : absl::StrCat(" (\"", absl::CHexEscape(name), "\")"))) {}
   absl::Status Error(absl::string_view field, absl::string_view why) const {
-    return absl::InvalidArgumentError(absl::StrCat(prefix_, ".", field, ": ", why));
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix_, ".", field, ": ", why));
   }
 
  private:
@@ -70,11 +71,10 @@ absl::StatusOr<CallerRule> Compile(
     const std::string upper = absl::AsciiStrToUpper(method);
     if (std::find(std::begin(kMethods), std::end(kMethods), upper) ==
         std::end(kMethods)) {
-      return errors.Error("methods",
-                          absl::StrCat("unknown method \"",
-                                       absl::CHexEscape(method),
-                                       "\" (GET, HEAD, POST, PUT, PATCH, "
-                                       "DELETE)"));
+      return errors.Error(
+          "methods", absl::StrCat("unknown method \"", absl::CHexEscape(method),
+                                  "\" (GET, HEAD, POST, PUT, PATCH, "
+                                  "DELETE)"));
     }
     rule.methods.insert(upper);
   }
@@ -91,7 +91,8 @@ absl::StatusOr<CallerRule> Compile(
   }
   rule.sudo_any_user = proto.sudo().any_user();
   if (proto.sudo().users_size() > kMaxPolicySudoUsers) {
-    return errors.Error("sudo.users", absl::StrCat("at most ", kMaxPolicySudoUsers));
+    return errors.Error("sudo.users",
+                        absl::StrCat("at most ", kMaxPolicySudoUsers));
   }
   for (const std::string& user : proto.sudo().users()) {
     if (user.empty()) return errors.Error("sudo.users", "must not be empty");
@@ -106,9 +107,8 @@ absl::StatusOr<CallerRule> Compile(
     return errors.Error("burst", "must be a finite number >= 0");
   }
   rule.calls_per_minute = proto.calls_per_minute();
-  rule.burst = proto.burst() > 0
-                   ? proto.burst()
-                   : std::max(1.0, proto.calls_per_minute() / 10);
+  rule.burst = proto.burst() > 0 ? proto.burst()
+                                 : std::max(1.0, proto.calls_per_minute() / 10);
   if (proto.max_body_bytes() < 0) {
     return errors.Error("max_body_bytes", "must be >= 0");
   }
@@ -128,15 +128,15 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::FromJson(
   v1::Policy proto;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
-  auto parsed = google::protobuf::util::JsonStringToMessage(
-      std::string(json), &proto, options);
+  auto parsed = google::protobuf::util::JsonStringToMessage(std::string(json),
+                                                            &proto, options);
   if (!parsed.ok()) {
     // One line: the parser's message may show the input over several.
     std::string why(parsed.message());
     absl::StrReplaceAll({{"\n", " "}, {"\r", " "}}, &why);
-    return absl::InvalidArgumentError(absl::StrCat(
-        "not a gitlab.gateway.v1.Policy in JSON: ",
-        absl::StripAsciiWhitespace(why)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a gitlab.gateway.v1.Policy in JSON: ",
+                     absl::StripAsciiWhitespace(why)));
   }
   if (proto.callers_size() > kMaxPolicyCallers) {
     return absl::InvalidArgumentError(

@@ -26,7 +26,7 @@ inline constexpr int kMaxPolicySudoUsers = 256;
 struct CallerRule {
   std::string name;
   absl::flat_hash_set<std::string> credentials;
-  std::string default_credential;  // "" when none
+  std::string default_credential;            // "" when none
   absl::flat_hash_set<std::string> methods;  // uppercase; empty: any
   std::vector<PathPattern> paths;            // empty: any
   bool sudo_any_user = false;

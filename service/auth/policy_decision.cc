@@ -81,30 +81,33 @@ Decision Decide(const Policy& policy, const Caller& caller,
   const std::string who = absl::StrCat("caller \"", caller.name, "\"");
   if (GatewayHeld(facts.credential_name) &&
       !rule->credentials.contains(facts.credential_name)) {
-    return Refuse(no, "credentials",
-                  absl::StrCat(who, " may not use credential \"",
-                               facts.credential_name,
-                               "\" (rule \"credentials\")"));
+    return Refuse(
+        no, "credentials",
+        absl::StrCat(who, " may not use credential \"", facts.credential_name,
+                     "\" (rule \"credentials\")"));
   }
   // GraphQL is always a POST: the graphql flag governs it, methods and
   // paths are about REST.
   if (facts.graphql) {
     if (!rule->graphql) {
-      return Refuse(no, "graphql",
-                    absl::StrCat(who, " may not call GraphQL (rule \"graphql\")"));
+      return Refuse(
+          no, "graphql",
+          absl::StrCat(who, " may not call GraphQL (rule \"graphql\")"));
     }
   } else if (!rule->methods.empty() && !rule->methods.contains(facts.method)) {
     return Refuse(no, "methods",
                   absl::StrCat(who, " may not use method ", facts.method,
                                " (rule \"methods\")"));
   } else if (!PathAllowed(*rule, facts.path)) {
-    return Refuse(no, "paths",
-                  absl::StrCat(who, " may not call this path (rule \"paths\")"));
+    return Refuse(
+        no, "paths",
+        absl::StrCat(who, " may not call this path (rule \"paths\")"));
   }
   if (!facts.sudo.empty() && !rule->sudo_any_user &&
       !rule->sudo_users.contains(absl::AsciiStrToLower(facts.sudo))) {
-    return Refuse(no, "sudo",
-                  absl::StrCat(who, " may not act as this user (rule \"sudo\")"));
+    return Refuse(
+        no, "sudo",
+        absl::StrCat(who, " may not act as this user (rule \"sudo\")"));
   }
   if (rule->max_body_bytes > 0 &&
       facts.body_bytes > static_cast<size_t>(rule->max_body_bytes)) {

@@ -64,9 +64,9 @@ struct Decision {
 Decision Decide(const Policy& policy, const Caller& caller,
                 const CallFacts& facts, const PolicyOptions& options);
 
-// The credential name Prepare falls back to for `caller` (its rule's
-// default_credential, or "default" when the rule lists it), or "" (the
-// default token). Pure; any thread.
+// The credential name Prepare falls back to for `caller`: its rule's
+// default_credential, or "" (the default token) when it has none or no rule.
+// Pure; any thread.
 std::string FallbackCredential(const Policy& policy, const Caller& caller);
 
 }  // namespace gitlab_gateway::auth

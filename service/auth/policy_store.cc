@@ -124,9 +124,8 @@ void PolicyStore::Poll() {
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return stop_;
-      };
+      auto stopping = [this]()
+                          ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stop_; };
       if (mu_.AwaitWithTimeout(absl::Condition(&stopping),
                                options_.poll_interval)) {
         return;

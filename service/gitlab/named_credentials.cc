@@ -40,10 +40,10 @@ absl::StatusOr<Credential> ParseCredentialText(absl::string_view text,
                                                absl::string_view what) {
   absl::string_view token = absl::StripAsciiWhitespace(text);
   TokenKind kind = default_kind;
-  for (auto [prefix, prefixed_kind] :
-       {std::pair<absl::string_view, TokenKind>{"private:", TokenKind::kPrivate},
-        {"oauth:", TokenKind::kOAuth},
-        {"job:", TokenKind::kJob}}) {
+  for (auto [prefix, prefixed_kind] : {std::pair<absl::string_view, TokenKind>{
+                                           "private:", TokenKind::kPrivate},
+                                       {"oauth:", TokenKind::kOAuth},
+                                       {"job:", TokenKind::kJob}}) {
     if (absl::ConsumePrefix(&token, prefix)) {
       kind = prefixed_kind;
       break;
@@ -64,8 +64,8 @@ absl::StatusOr<NamedCredentials> LoadCredentialsDir(const std::string& dir,
   std::error_code error;
   std::filesystem::directory_iterator it(dir, error);
   if (error) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "credentials directory \"", dir, "\": ", error.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("credentials directory \"", dir, "\": ", error.message()));
   }
   NamedCredentials out;
   for (const std::filesystem::directory_entry& entry : it) {
@@ -82,7 +82,8 @@ absl::StatusOr<NamedCredentials> LoadCredentialsDir(const std::string& dir,
     if (name == kDefaultCredentialName || name == kRequestCredentialName ||
         name == kNoCredentialName) {
       return absl::InvalidArgumentError(absl::StrCat(
-          what, ": the name is reserved (\"default\" is the --token_file token)"));
+          what,
+          ": the name is reserved (\"default\" is the --token_file token)"));
     }
     if (out.size() == kMaxNamedCredentials) {
       return absl::InvalidArgumentError(

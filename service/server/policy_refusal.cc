@@ -29,9 +29,9 @@ grpc::Status PolicyRefusal(const auth::Decision& decision,
                                    ? grpc::StatusCode::UNAUTHENTICATED
                                    : grpc::StatusCode::PERMISSION_DENIED,
                                decision.message)
-      .Add(Info(unauthenticated ? "CALLER_UNAUTHENTICATED"
-                                : "CALLER_NOT_ALLOWED",
-                caller, decision.rule))
+      .Add(Info(
+          unauthenticated ? "CALLER_UNAUTHENTICATED" : "CALLER_NOT_ALLOWED",
+          caller, decision.rule))
       .Build();
 }
 

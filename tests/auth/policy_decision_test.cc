@@ -25,7 +25,8 @@ const Caller kCi{"ci-bot", Caller::Via::kBearer};
 const Caller kStranger{"stranger", Caller::Via::kCertificate};
 const Caller kAnonymous{};
 
-CallFacts Get(absl::string_view path, absl::string_view credential = "default") {
+CallFacts Get(absl::string_view path,
+              absl::string_view credential = "default") {
   CallFacts facts;
   facts.method = "GET";
   facts.path = path;
@@ -33,8 +34,8 @@ CallFacts Get(absl::string_view path, absl::string_view credential = "default") 
   return facts;
 }
 
-Decision Check(const Policy& policy, const Caller& caller, const CallFacts& facts,
-             bool allow_anonymous = false) {
+Decision Check(const Policy& policy, const Caller& caller,
+               const CallFacts& facts, bool allow_anonymous = false) {
   return Decide(policy, caller, facts, PolicyOptions{allow_anonymous});
 }
 
@@ -53,16 +54,21 @@ TEST(SecureDefaultTest, AuthenticatedWithoutRuleIsNotAllowed) {
 }
 
 TEST(SecureDefaultTest, AllowAnonymousDefaultTokenRestoresTheOldBehaviour) {
-  EXPECT_TRUE(Check(*Policy::Empty(), kAnonymous, Get("/projects"), true).allowed());
-  EXPECT_TRUE(Check(*Policy::Empty(), kStranger, Get("/projects"), true).allowed());
+  EXPECT_TRUE(
+      Check(*Policy::Empty(), kAnonymous, Get("/projects"), true).allowed());
+  EXPECT_TRUE(
+      Check(*Policy::Empty(), kStranger, Get("/projects"), true).allowed());
   // Only the default token: named credentials still need a rule.
-  EXPECT_EQ(Check(*Policy::Empty(), kAnonymous, Get("/p", "readonly"), true).verdict,
-            Verdict::kUnauthenticated);
+  EXPECT_EQ(
+      Check(*Policy::Empty(), kAnonymous, Get("/p", "readonly"), true).verdict,
+      Verdict::kUnauthenticated);
 }
 
 TEST(SecureDefaultTest, OwnCredentialsAndNoCredentialNeedNoCaller) {
-  EXPECT_TRUE(Check(*Policy::Empty(), kAnonymous, Get("/projects", "request")).allowed());
-  EXPECT_TRUE(Check(*Policy::Empty(), kAnonymous, Get("/projects", "none")).allowed());
+  EXPECT_TRUE(Check(*Policy::Empty(), kAnonymous, Get("/projects", "request"))
+                  .allowed());
+  EXPECT_TRUE(
+      Check(*Policy::Empty(), kAnonymous, Get("/projects", "none")).allowed());
 }
 
 TEST(SecureDefaultTest, OwnCredentialsNeedARuleWhenThePolicySaysSo) {
@@ -80,7 +86,8 @@ TEST(RuleTest, AnAnonymousCallerNeverMatchesARuleOfTheSameName) {
   auto policy = MakePolicy(R"({"callers": [{"name": "ci-bot",
                                 "credentials": ["default"]}]})");
   Caller unproven{"ci-bot", Caller::Via::kNone};
-  EXPECT_EQ(Check(*policy, unproven, Get("/p")).verdict, Verdict::kUnauthenticated);
+  EXPECT_EQ(Check(*policy, unproven, Get("/p")).verdict,
+            Verdict::kUnauthenticated);
   EXPECT_TRUE(Check(*policy, kCi, Get("/p")).allowed());
 }
 
@@ -104,7 +111,8 @@ TEST(RuleTest, DefaultCredentialIsThePreparedFallback) {
       "credentials": ["readonly"], "default_credential": "readonly"}]})");
   EXPECT_EQ(FallbackCredential(*policy, kCi), "readonly");
   EXPECT_EQ(FallbackCredential(*policy, kStranger), "");
-  EXPECT_EQ(FallbackCredential(*policy, Caller{"ci-bot", Caller::Via::kNone}), "");
+  EXPECT_EQ(FallbackCredential(*policy, Caller{"ci-bot", Caller::Via::kNone}),
+            "");
 }
 
 TEST(RuleTest, Methods) {
@@ -124,9 +132,9 @@ TEST(RuleTest, Paths) {
       "paths": ["/projects/:id/issues/*", "/user"]}]})");
   EXPECT_TRUE(Check(*policy, kCi, Get("/projects/g%2Fp/issues/3")).allowed());
   EXPECT_TRUE(Check(*policy, kCi, Get("/user")).allowed());
-  for (const char* path :
-       {"/users", "/projects/7/merge_requests", "/projects/7/issues/..%2F..%2Fmembers",
-        "/projects/7/issues/%2e%2e/%2e%2e/members"}) {
+  for (const char* path : {"/users", "/projects/7/merge_requests",
+                           "/projects/7/issues/..%2F..%2Fmembers",
+                           "/projects/7/issues/%2e%2e/%2e%2e/members"}) {
     Decision d = Check(*policy, kCi, Get(path));
     EXPECT_EQ(d.rule, "paths") << path;
     EXPECT_THAT(d.message, ::testing::Not(HasSubstr(path)));
@@ -157,7 +165,8 @@ TEST(RuleTest, Sudo) {
   as_bob.sudo = "bob";
   EXPECT_TRUE(Check(*policy, kCi, as_alice).allowed());
   EXPECT_EQ(Check(*policy, kCi, as_bob).rule, "sudo");
-  EXPECT_TRUE(Check(*policy, Caller{"admin", Caller::Via::kBearer}, as_bob).allowed());
+  EXPECT_TRUE(
+      Check(*policy, Caller{"admin", Caller::Via::kBearer}, as_bob).allowed());
   Caller plain{"plain", Caller::Via::kBearer};
   EXPECT_EQ(Check(*policy, plain, as_alice).rule, "sudo");
   EXPECT_TRUE(Check(*policy, plain, Get("/user")).allowed());

@@ -52,7 +52,8 @@ TEST_F(PolicyStoreTest, BadOrMissingFileFailsAtOpenNamingIt) {
   Write(R"({"callers": [{"name": "a", "credentials": ["admin"]}]})");
   auto bad = PolicyStore::Open(Options());
   ASSERT_FALSE(bad.ok());
-  EXPECT_THAT(bad.status().message(), HasSubstr("callers[0] (\"a\").credentials"));
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("callers[0] (\"a\").credentials"));
 }
 
 TEST_F(PolicyStoreTest, ReloadsOnChangeAndKeepsTheOldPolicyOnABadFile) {

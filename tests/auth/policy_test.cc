@@ -2,6 +2,9 @@
 // credentials the gateway holds; every error names the rule and field.
 #include "service/auth/policy.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -91,6 +94,19 @@ INSTANTIATE_TEST_SUITE_P(
                "max_body_bytes"},
         BadRow{R"({"callers": [{"name": "a", "sudo": {"users": [""]}}]})",
                "sudo.users: must not be empty"}));
+
+// The policy shipped in k8s/base (README's example too) is one the gateway
+// accepts, with the credentials the example overlay provides.
+TEST(PolicyTest, TheKubernetesBasePolicyLoads) {
+  std::ifstream in(std::string(GG_SOURCE_DIR) + "/k8s/base/policy.json");
+  ASSERT_TRUE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  auto policy = Policy::FromJson(text.str(), {"default", "readonly"});
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_GE((*policy)->size(), 2u);
+  EXPECT_NE((*policy)->Find("release-bot"), nullptr);
+}
 
 TEST(PolicyTest, OversizedFileIsRefused) {
   std::string big = R"({"callers": [{"name": ")" +

@@ -109,11 +109,19 @@ export function checkRendered(objects, facts, { name, isBase }) {
   for (const p of [grpcPort, metricsPort]) {
     if (!facts.dockerExpose.includes(p)) fail(`Dockerfile does not EXPOSE ${p}`);
   }
+  // With TLS on the gRPC port, kubelet's gRPC probes (plaintext) must use the
+  // health-only port (GITLAB_GATEWAY_HEALTH_LISTEN).
+  const tls = Boolean(setting("GITLAB_GATEWAY_TLS_CERT_FILE"));
+  const healthListen = setting("GITLAB_GATEWAY_HEALTH_LISTEN");
+  if (tls && !healthListen) fail("TLS on the gRPC port but no GITLAB_GATEWAY_HEALTH_LISTEN: kubelet's gRPC probes cannot speak TLS");
+  const probePort = tls ? portOf(healthListen) : grpcPort;
+  const probeWhat = tls ? "health" : "gRPC";
+  if (tls && portNamed("health")?.containerPort !== probePort) fail(`containerPort "health" is ${portNamed("health")?.containerPort}, the health port is ${probePort}`);
   for (const kind of ["startupProbe", "readinessProbe", "livenessProbe"]) {
     const probe = container[kind];
     if (!probe) fail(`container has no ${kind}`);
     else if (!probe.grpc) fail(`${kind} is not a native gRPC probe`);
-    else if (resolvePort(probe.grpc.port, container) !== grpcPort) fail(`${kind} probes port ${probe.grpc.port}, the gateway's gRPC port is ${grpcPort}`);
+    else if (resolvePort(probe.grpc.port, container) !== probePort) fail(`${kind} probes port ${probe.grpc.port}, the gateway's ${probeWhat} port is ${probePort}`);
   }
 
   // Drain: terminationGracePeriodSeconds covers preStop + the gateway's grace.
@@ -186,6 +194,8 @@ export function checkRendered(objects, facts, { name, isBase }) {
       if (looksLikeToken(v)) fail(`ConfigMap ${cm.metadata.name} key ${k} looks like a token`);
     }
   }
+
+  checkSecurityFiles(objects, pod, container, setting, fail);
 
   // Topology spread over zones and nodes, selecting this Deployment's pods.
   const spread = pod.topologySpreadConstraints ?? [];
@@ -311,4 +321,69 @@ export function checkDashboard(dashboard, facts, where) {
     if (!exprs.some((e) => re.test(e))) fail(`no panel shows ${what}`);
   }
   return errors;
+}
+
+// The files of the security model (README "Security model"): each path is a
+// file of a read-only volume of the right kind; the policy is valid JSON
+// naming only credentials the rendered objects provide, and is mounted so
+// that it reloads; the default token is never open to anonymous callers.
+// Reports through `fail`.
+function checkSecurityFiles(objects, pod, container, setting, fail) {
+  const volumeOf = (file) => {
+    const mount = (container.volumeMounts ?? []).find((m) => file.startsWith(`${m.mountPath}/`) || file === m.mountPath);
+    return mount ? { mount, volume: (pod.volumes ?? []).find((v) => v.name === mount.name) } : {};
+  };
+  const secretFiles = {
+    GITLAB_GATEWAY_TLS_CERT_FILE: "secret",
+    GITLAB_GATEWAY_TLS_KEY_FILE: "secret",
+    GITLAB_GATEWAY_TLS_CLIENT_CA_FILE: "secret",
+    GITLAB_GATEWAY_CALLERS_FILE: "secret",
+    GITLAB_GATEWAY_CREDENTIALS_DIR: "secret",
+    GITLAB_GATEWAY_POLICY_FILE: "configMap",
+  };
+  for (const [key, kind] of Object.entries(secretFiles)) {
+    const file = setting(key);
+    if (!file) continue;
+    const { mount, volume } = volumeOf(file);
+    if (!volume?.[kind]) fail(`${key} ${file} is not in a mounted ${kind} volume`);
+    else {
+      if (mount.readOnly !== true) fail(`${key}: mount ${mount.name} is not readOnly`);
+      if (mount.subPath) fail(`${key}: mount ${mount.name} uses subPath, which kubelet never updates (no rotation or reload)`);
+      if (kind === "secret" && volume.secret.defaultMode !== undefined && (volume.secret.defaultMode & 0o007) !== 0) fail(`${key}: Secret ${volume.secret.secretName} is world-accessible (defaultMode)`);
+    }
+  }
+  if (setting("GITLAB_GATEWAY_TLS_CERT_FILE") && !setting("GITLAB_GATEWAY_TLS_KEY_FILE")) fail("GITLAB_GATEWAY_TLS_CERT_FILE without GITLAB_GATEWAY_TLS_KEY_FILE");
+  const anonymous = String(setting("GITLAB_GATEWAY_ALLOW_ANONYMOUS_DEFAULT_TOKEN") ?? "").toLowerCase();
+  if (["true", "1", "yes", "y", "t"].includes(anonymous)) fail("GITLAB_GATEWAY_ALLOW_ANONYMOUS_DEFAULT_TOKEN is on: any pod that reaches the port spends the default token");
+  if (setting("GITLAB_TOKEN_FILE") && !setting("GITLAB_GATEWAY_POLICY_FILE")) fail("a default token without GITLAB_GATEWAY_POLICY_FILE: no caller may spend it");
+
+  const policyFile = setting("GITLAB_GATEWAY_POLICY_FILE");
+  const { volume } = policyFile ? volumeOf(policyFile) : {};
+  if (!volume?.configMap) return;
+  const cm = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === volume.configMap.name);
+  const key = policyFile.split("/").pop();
+  if (!cm) { fail(`policy ConfigMap ${volume.configMap.name} is not in the rendered output`); return; }
+  if (!(key in (cm.data ?? {}))) { fail(`policy ConfigMap ${cm.metadata.name} has no key ${key}`); return; }
+  let policy;
+  try {
+    policy = JSON.parse(cm.data[key]);
+  } catch (e) {
+    { fail(`policy ${key} is not JSON: ${e.message}`); return; }
+  }
+  // The credentials the rules may name: "default" with a default token, and
+  // the keys of the credentials Secret when this kustomization renders it.
+  const credVolume = setting("GITLAB_GATEWAY_CREDENTIALS_DIR") ? volumeOf(setting("GITLAB_GATEWAY_CREDENTIALS_DIR")).volume : undefined;
+  const credSecret = credVolume?.secret && objects.find((o) => o.kind === "Secret" && o.metadata.name === credVolume.secret.secretName);
+  const held = new Set(setting("GITLAB_TOKEN_FILE") ? ["default"] : []);
+  for (const k of Object.keys({ ...(credSecret?.stringData ?? {}), ...(credSecret?.data ?? {}) })) held.add(k);
+  const names = new Set();
+  for (const [i, rule] of (policy.callers ?? []).entries()) {
+    if (!rule.name) fail(`policy callers[${i}] has no name`);
+    if (names.has(rule.name)) fail(`policy has two rules for caller ${rule.name}`);
+    names.add(rule.name);
+    for (const c of rule.credentials ?? []) {
+      if (c !== "default" && !credSecret) continue; // the Secret comes from outside this kustomization
+      if (!held.has(c)) fail(`policy rule ${rule.name} names credential "${c}", which the rendered objects do not provide (${[...held].join(", ") || "none"})`);
+    }
+  }
 }

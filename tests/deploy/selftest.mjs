@@ -57,6 +57,17 @@ const CASES = [
   ["NetworkPolicy open ingress", (o) => { find(o, "NetworkPolicy").spec.ingress.push({ ports: [{ port: "grpc" }] }); }, /ingress rule allows every peer/],
   ["GitLab on another port", (o) => { find(o, "ConfigMap").data.GITLAB_URL = "https://gitlab.internal:8443"; }, /egress does not allow TCP\/8443/],
   ["PDB blocks drains", (o) => { const p = find(o, "PodDisruptionBudget").spec; delete p.maxUnavailable; p.minAvailable = 2; }, /PDB minAvailable blocks every eviction/],
+  ["probes on the TLS gRPC port", (o) => { gw(o).startupProbe.grpc.port = 50051; }, /startupProbe probes port 50051, the gateway's health port is 8081/],
+  ["TLS without a health port", (o) => { gw(o).env = gw(o).env.filter((e) => e.name !== "GITLAB_GATEWAY_HEALTH_LISTEN"); }, /no GITLAB_GATEWAY_HEALTH_LISTEN/],
+  ["anonymous callers spend the default token", (o) => {
+    gw(o).env.push({ name: "GITLAB_GATEWAY_ALLOW_ANONYMOUS_DEFAULT_TOKEN", value: "true" });
+  }, /ALLOW_ANONYMOUS_DEFAULT_TOKEN is on/],
+  ["policy mounted with subPath", (o) => { gw(o).volumeMounts.find((m) => m.name === "policy").subPath = "policy.json"; }, /uses subPath/],
+  ["policy is not JSON", (o) => { find(o, "ConfigMap", "gitlab-gateway-policy").data["policy.json"] = "{callers: ["; }, /policy policy.json is not JSON/],
+  ["policy names a credential nobody provides", (o) => {
+    o.push({ apiVersion: "v1", kind: "Secret", metadata: { name: "gitlab-gateway-credentials" }, stringData: { other: "REPLACE_ME" } });
+  }, /names credential "readonly", which the rendered objects do not provide/],
+  ["TLS key outside a Secret", (o) => { gw(o).env.find((e) => e.name === "GITLAB_GATEWAY_TLS_KEY_FILE").value = "/tmp/tls.key"; }, /GITLAB_GATEWAY_TLS_KEY_FILE \/tmp\/tls.key is not in a mounted secret volume/],
   ["image :latest", (o) => { gw(o).image = "registry.example.com/gitlab-gateway:latest"; }, /uses :latest/],
   ["unknown field (typo)", (o) => { const c = gw(o); c.readinessprobe = c.readinessProbe; }, /containers\[0\]\.readinessprobe: unknown field/],
   ["field at the wrong level", (o) => {

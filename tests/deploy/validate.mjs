@@ -98,6 +98,7 @@ function walk(dir) {
 export function modelModule(obj) {
   const [group, version] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") : ["", obj.apiVersion];
   if (group === "monitoring.coreos.com") return `@kubernetes-models/prometheus-operator/${group}/${version}/${obj.kind}`;
+  if (group === "cert-manager.io") return `@kubernetes-models/cert-manager/${group}/${version}/${obj.kind}`;
   return `kubernetes-models/${group ? `${group}/` : ""}${version}/${obj.kind}`;
 }
 

@@ -18,9 +18,9 @@ namespace gitlab_gateway::gitlab {
 namespace {
 
 using ::gitlab_gateway::testing::HasReason;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using ::testing::ElementsAre;
 
 class TempDir {
  public:
@@ -151,9 +151,9 @@ TEST(PrepareCredentialTest, NamedCredentialIsSentAndLabelled) {
 
 TEST(PrepareCredentialTest, FallbackIsTheCallersDefaultElseTheDefaultToken) {
   PreparedCall call;
-  ASSERT_TRUE(Prepare(Get(), Options(), absl::InfiniteFuture(), kNow, &call,
-                      "readonly")
-                  .ok());
+  ASSERT_TRUE(
+      Prepare(Get(), Options(), absl::InfiniteFuture(), kNow, &call, "readonly")
+          .ok());
   EXPECT_THAT(call.http.header_lines, ElementsAre("PRIVATE-TOKEN: ro-token"));
   EXPECT_EQ(call.credential_name, "readonly");
   PreparedCall plain;
@@ -174,7 +174,8 @@ TEST(PrepareCredentialTest, NoDefaultTokenMeansNone) {
   PrepareOptions options = Options();
   options.default_credential.reset();
   PreparedCall call;
-  ASSERT_TRUE(Prepare(Get(), options, absl::InfiniteFuture(), kNow, &call).ok());
+  ASSERT_TRUE(
+      Prepare(Get(), options, absl::InfiniteFuture(), kNow, &call).ok());
   EXPECT_TRUE(call.http.header_lines.empty());
   EXPECT_EQ(call.credential_name, "none");
   EXPECT_EQ(call.credential_key, "anonymous");

@@ -50,8 +50,8 @@ inline std::function<void(server::GatewayConfig&)> SecureConfig(
   return [&dir](server::GatewayConfig& config) {
     config.upstream.allow_anonymous_default_token = false;
     auto named = std::make_shared<gitlab::NamedCredentials>();
-    named->emplace("readonly",
-                   gitlab::Credential{gitlab::TokenKind::kPrivate, kReadonlyToken});
+    named->emplace("readonly", gitlab::Credential{gitlab::TokenKind::kPrivate,
+                                                  kReadonlyToken});
     named->emplace("release-bot",
                    gitlab::Credential{gitlab::TokenKind::kOAuth, kBotToken});
     config.upstream.named_credentials = named;
@@ -66,13 +66,14 @@ inline grpc::Status CallAs(GatewayHarness& h, const auth::Caller& caller,
                            v1::Response* response = nullptr) {
   absl::Notification done;
   grpc::Status status;
-  h.server->upstream_caller().Start(
-      caller, request, absl::Now() + absl::Seconds(10),
-      [&](server::CallOutcome outcome) {
-        status = outcome.status;
-        if (response != nullptr) *response = outcome.response;
-        done.Notify();
-      });
+  h.server->upstream_caller().Start(caller, request,
+                                    absl::Now() + absl::Seconds(10),
+                                    [&](server::CallOutcome outcome) {
+                                      status = outcome.status;
+                                      if (response != nullptr)
+                                        *response = outcome.response;
+                                      done.Notify();
+                                    });
   done.WaitForNotification();
   return status;
 }

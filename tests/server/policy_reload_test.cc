@@ -63,7 +63,8 @@ TEST(PolicyReloadTest, ABadNewFileKeepsThePolicyInForce) {
   ASSERT_NE(store, nullptr);
 
   // Valid JSON, but naming a credential the gateway does not hold.
-  dir.WritePolicy(R"({"callers": [{"name": "ci-bot", "credentials": ["admin"]}]})");
+  dir.WritePolicy(
+      R"({"callers": [{"name": "ci-bot", "credentials": ["admin"]}]})");
   ASSERT_TRUE(store->WaitForFailedReloads(1, absl::Seconds(10)));
   EXPECT_EQ(store->generation(), 1u);
   ASSERT_TRUE(CallAs(h, Bearer("ci-bot"), Post()).ok());

@@ -126,6 +126,24 @@ TEST(SecureDefaultTest, InBatchExecuteTheRefusedItemFailsNotTheStream) {
   EXPECT_EQ(h.fake.requests()[0].Header("PRIVATE-TOKEN"), "callers-own-token");
 }
 
+TEST(SecureDefaultTest, AnonymousPaginateIsRefusedBeforeTheFirstPage) {
+  PolicyDir dir;
+  GatewayHarness h(SecureConfig(dir, kPolicy));
+  v1::PaginateRequest request;
+  *request.mutable_request() = Get("/projects");
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto reader = h.stub->Paginate(&context, request);
+  v1::Response page;
+  int pages = 0;
+  while (reader->Read(&page)) ++pages;
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(pages, 0);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status, HasReason("CALLER_UNAUTHENTICATED"));
+  EXPECT_EQ(h.fake.request_count(), 0u);
+}
+
 TEST(SecureDefaultTest, ABadPolicyFileFailsStartNamingIt) {
   PolicyDir dir;
   dir.WritePolicy(R"({"callers": [{"name": "x", "credentials": ["admin"]}]})");
