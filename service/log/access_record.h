@@ -22,8 +22,8 @@ struct AccessRecord {
   // "default" (the gateway's token), "caller" (Request.credentials), "" when
   // refused before Prepare.
   std::string credential_class;
-  // The named credential spent (Request.credential_name or the caller's
-  // default by policy); "" for the default token or the caller's own.
+  // The credential spent, by name (gitlab/named_credentials.h): "default",
+  // a --credentials_dir name, "request" or "none"; "" when refused before.
   std::string credential_name;
   int http_status = 0;  // GitLab's status code; 0: no answer
   int grpc_code = 0;

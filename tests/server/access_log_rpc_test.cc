@@ -87,7 +87,7 @@ TEST(AccessLogRpcTest, ExecuteIsOneLineWithEveryFieldAndCorrelationIsSent) {
   EXPECT_EQ(line.Str("method"), "GET");
   EXPECT_EQ(line.Str("route"), "/projects/:id");
   EXPECT_EQ(line.Str("credential"), "default");
-  EXPECT_EQ(line.Str("credential_name"), "");
+  EXPECT_EQ(line.Str("credential_name"), "default");
   EXPECT_EQ(line.Num("gitlab_status"), 200);
   EXPECT_EQ(line.Str("grpc_code"), "OK");
   EXPECT_EQ(line.Str("reason"), "");
@@ -239,7 +239,7 @@ TEST(AccessLogRpcTest, ErrorsAndRefusalsAreLoggedWithTheirReason) {
   std::vector<AccessLine> lines = file.Lines(*h.server);
   ASSERT_THAT(lines, SizeIs(3));
   EXPECT_EQ(lines[0].Str("id"), "missing");
-  EXPECT_EQ(lines[0].Str("route"), "/projects/:id/issues/:iid");
+  EXPECT_EQ(lines[0].Str("route"), "/projects/:id/issues/:issue_iid");
   EXPECT_EQ(lines[0].Num("gitlab_status"), 404);
   EXPECT_EQ(lines[0].Str("grpc_code"), "NOT_FOUND");
   EXPECT_EQ(lines[0].Str("reason"), "GITLAB_NOT_FOUND");

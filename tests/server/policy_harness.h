@@ -66,7 +66,7 @@ inline grpc::Status CallAs(GatewayHarness& h, const auth::Caller& caller,
                            v1::Response* response = nullptr) {
   absl::Notification done;
   grpc::Status status;
-  h.server->upstream_caller().Start(caller, request,
+  h.server->upstream_caller().Start(caller, server::RpcInfo{"Execute", {}}, request,
                                     absl::Now() + absl::Seconds(10),
                                     [&](server::CallOutcome outcome) {
                                       status = outcome.status;
