@@ -93,9 +93,10 @@ ABSL_FLAG(std::string, tls_cert_file,
           EnvOr("GITLAB_GATEWAY_TLS_CERT_FILE", Defaults().tls_cert_file),
           "PEM certificate chain of the gRPC port; empty = plaintext; "
           "re-read when it changes [env GITLAB_GATEWAY_TLS_CERT_FILE]");
-ABSL_FLAG(std::string, tls_key_file,
-          EnvOr("GITLAB_GATEWAY_TLS_KEY_FILE", Defaults().tls_key_file),
-          "PEM private key of --tls_cert_file [env GITLAB_GATEWAY_TLS_KEY_FILE]");
+ABSL_FLAG(
+    std::string, tls_key_file,
+    EnvOr("GITLAB_GATEWAY_TLS_KEY_FILE", Defaults().tls_key_file),
+    "PEM private key of --tls_cert_file [env GITLAB_GATEWAY_TLS_KEY_FILE]");
 ABSL_FLAG(std::string, tls_client_ca_file,
           EnvOr("GITLAB_GATEWAY_TLS_CLIENT_CA_FILE",
                 Defaults().tls_client_ca_file),
@@ -107,10 +108,11 @@ ABSL_FLAG(std::string, callers_file,
           "callers and the SHA-256 of their bearer secrets, one \"name "
           "sha256hex\" per line; re-read when it changes "
           "[env GITLAB_GATEWAY_CALLERS_FILE]");
-ABSL_FLAG(std::string, health_listen,
-          EnvOr("GITLAB_GATEWAY_HEALTH_LISTEN", Defaults().health_listen),
-          "plaintext address serving only grpc.health.v1 (probes when the "
-          "gRPC port speaks TLS); empty = none [env GITLAB_GATEWAY_HEALTH_LISTEN]");
+ABSL_FLAG(
+    std::string, health_listen,
+    EnvOr("GITLAB_GATEWAY_HEALTH_LISTEN", Defaults().health_listen),
+    "plaintext address serving only grpc.health.v1 (probes when the "
+    "gRPC port speaks TLS); empty = none [env GITLAB_GATEWAY_HEALTH_LISTEN]");
 ABSL_FLAG(int, max_in_flight,
           EnvIntOr("GITLAB_GATEWAY_MAX_IN_FLIGHT", Defaults().max_in_flight),
           "upstream transfers at once [env GITLAB_GATEWAY_MAX_IN_FLIGHT]");

@@ -89,8 +89,8 @@ absl::StatusOr<CallersTable> CallersTable::Parse(absl::string_view text) {
                        "secret)");
     }
     if (!names.insert(entry.name).second) {
-      return LineError(number, absl::StrCat("caller \"", name,
-                                            "\" is listed twice"));
+      return LineError(number,
+                       absl::StrCat("caller \"", name, "\" is listed twice"));
     }
     std::string digest(entry.digest.begin(), entry.digest.end());
     if (!digests.insert(std::move(digest)).second) {

@@ -17,8 +17,8 @@ namespace gitlab_gateway::auth {
 // secrets (the file never holds a secret). Format, one caller per line:
 //
 //   # comment lines and blank lines are ignored
-//   release-bot  5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8
-//   ci           <64 hex digits: printf %s "$secret" | sha256sum>
+//   # name       printf %s "$secret" | sha256sum  (64 hex digits)
+//   release-bot  5e884898da28047151d0e56f8dc6...
 //
 // A name is 1-128 characters of [A-Za-z0-9._:/@-], unique, and not
 // "anonymous"; a digest is 64 hex digits, unique too (two callers with one

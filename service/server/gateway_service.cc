@@ -174,8 +174,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* GatewayService::Paginate(
   }
   v1::PaginateRequest parsed;
   if (std::optional<grpc::Status> refused = DecodeMessage(*request, &parsed)) {
-    return new RefusedPaginate(metrics_, "Paginate", "server_stream",
-                               *refused);
+    return new RefusedPaginate(metrics_, "Paginate", "server_stream", *refused);
   }
   return new PaginateReactor(caller_, metrics_, *std::move(identity), context,
                              parsed, paginate_options_);
