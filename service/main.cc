@@ -104,9 +104,10 @@ ABSL_FLAG(std::string, tls_cert_file,
           EnvOr("GITLAB_GATEWAY_TLS_CERT_FILE", Defaults().tls_cert_file),
           "PEM certificate chain of the gRPC port; empty = plaintext; "
           "re-read when it changes [env GITLAB_GATEWAY_TLS_CERT_FILE]");
-ABSL_FLAG(std::string, tls_key_file,
-          EnvOr("GITLAB_GATEWAY_TLS_KEY_FILE", Defaults().tls_key_file),
-          "PEM private key of --tls_cert_file [env GITLAB_GATEWAY_TLS_KEY_FILE]");
+ABSL_FLAG(
+    std::string, tls_key_file,
+    EnvOr("GITLAB_GATEWAY_TLS_KEY_FILE", Defaults().tls_key_file),
+    "PEM private key of --tls_cert_file [env GITLAB_GATEWAY_TLS_KEY_FILE]");
 ABSL_FLAG(std::string, tls_client_ca_file,
           EnvOr("GITLAB_GATEWAY_TLS_CLIENT_CA_FILE",
                 Defaults().tls_client_ca_file),

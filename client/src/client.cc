@@ -1,9 +1,9 @@
 #include "gitlab_gateway/client/client.h"
 
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
-#include <utility>
 
 namespace gitlab_gateway::client {
 
@@ -23,8 +23,7 @@ Client Client::Insecure(const std::string& target, ClientOptions options) {
 }
 
 absl::StatusOr<Client> Client::Tls(const std::string& target,
-                                   const TlsFiles& tls,
-                                   ClientOptions options) {
+                                   const TlsFiles& tls, ClientOptions options) {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       TlsCredentials(tls);
   if (!credentials.ok()) return credentials.status();

@@ -25,8 +25,8 @@ std::optional<std::string> FirstProperty(const grpc::AuthContext& auth,
 }
 
 absl::Status Refuse(absl::string_view why) {
-  return absl::UnauthenticatedError(absl::StrCat("caller not authenticated: ",
-                                                 why));
+  return absl::UnauthenticatedError(
+      absl::StrCat("caller not authenticated: ", why));
 }
 
 }  // namespace
@@ -79,9 +79,10 @@ absl::StatusOr<Caller> CallerIdentifier::Identify(
   if (auth != nullptr) {
     if (std::optional<std::string> identity = CertificateIdentity(*auth)) {
       if (identity->size() > kMaxIdentityBytes) {
-        return Refuse(absl::StrCat("the client certificate's identity has "
-                                   "more than ",
-                                   kMaxIdentityBytes, " bytes"));
+        return Refuse(
+            absl::StrCat("the client certificate's identity has "
+                         "more than ",
+                         kMaxIdentityBytes, " bytes"));
       }
       return Caller{*std::move(identity), Caller::Via::kCertificate};
     }

@@ -27,8 +27,7 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
   const bool failed = std::ferror(file) != 0;
   std::fclose(file);
   if (failed) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": cannot read"));
+    return absl::FailedPreconditionError(absl::StrCat(path, ": cannot read"));
   }
   return content;
 }
@@ -92,8 +91,8 @@ void CallersFile::Poll() {
   last_content_ = *std::move(content);
   if (!table.ok()) {
     ++failures_;
-    LogLine("WARN", "callers file %s: %s; keeping the %d callers loaded",
-            path_, table.status().message(), table_->size());
+    LogLine("WARN", "callers file %s: %s; keeping the %d callers loaded", path_,
+            table.status().message(), table_->size());
     return;
   }
   table_ = std::make_shared<const CallersTable>(*std::move(table));

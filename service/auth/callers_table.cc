@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <cstring>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -37,6 +38,12 @@ bool ParseDigest(absl::string_view hex, std::array<uint8_t, 32>* out) {
     (*out)[i] = static_cast<uint8_t>(high << 4 | low);
   }
   return true;
+}
+
+uint64_t Prefix(const uint8_t* digest) {
+  uint64_t prefix = 0;
+  std::memcpy(&prefix, digest, sizeof(prefix));
+  return prefix;
 }
 
 absl::Status LineError(size_t line, absl::string_view problem) {
@@ -89,8 +96,8 @@ absl::StatusOr<CallersTable> CallersTable::Parse(absl::string_view text) {
                        "secret)");
     }
     if (!names.insert(entry.name).second) {
-      return LineError(number, absl::StrCat("caller \"", name,
-                                            "\" is listed twice"));
+      return LineError(number,
+                       absl::StrCat("caller \"", name, "\" is listed twice"));
     }
     std::string digest(entry.digest.begin(), entry.digest.end());
     if (!digests.insert(std::move(digest)).second) {
@@ -103,6 +110,8 @@ absl::StatusOr<CallersTable> CallersTable::Parse(absl::string_view text) {
       return LineError(number,
                        absl::StrCat("more than ", kMaxCallers, " callers"));
     }
+    table.by_prefix_[Prefix(entry.digest.data())].push_back(
+        static_cast<uint32_t>(table.entries_.size()));
     table.entries_.push_back(std::move(entry));
   }
   return table;
@@ -114,11 +123,14 @@ std::optional<std::string> CallersTable::Find(absl::string_view secret) const {
   SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
          digest);
   const Entry* found = nullptr;
-  for (const Entry& entry : entries_) {
-    // No early exit: every entry costs the same, matched or not.
-    const bool equal =
-        CRYPTO_memcmp(entry.digest.data(), digest, sizeof(digest)) == 0;
-    if (equal) found = &entry;
+  auto candidates = by_prefix_.find(Prefix(digest));
+  if (candidates != by_prefix_.end()) {
+    for (uint32_t index : candidates->second) {
+      const Entry& entry = entries_[index];
+      if (CRYPTO_memcmp(entry.digest.data(), digest, sizeof(digest)) == 0) {
+        found = &entry;
+      }
+    }
   }
   OPENSSL_cleanse(digest, sizeof(digest));
   if (found == nullptr) return std::nullopt;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -17,8 +18,8 @@ namespace gitlab_gateway::auth {
 // secrets (the file never holds a secret). Format, one caller per line:
 //
 //   # comment lines and blank lines are ignored
-//   release-bot  5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8
-//   ci           <64 hex digits: printf %s "$secret" | sha256sum>
+//   # name       printf %s "$secret" | sha256sum  (64 hex digits)
+//   release-bot  5e884898da28047151d0e56f8dc6...
 //
 // A name is 1-128 characters of [A-Za-z0-9._:/@-], unique, and not
 // "anonymous"; a digest is 64 hex digits, unique too (two callers with one
@@ -39,9 +40,11 @@ class CallersTable {
   CallersTable() = default;
 
   // The name of the caller whose digest is SHA-256(`secret`), or nullopt.
-  // Every entry is compared with CRYPTO_memcmp and the loop never stops
-  // early, so the time taken does not depend on which digest (or which of
-  // its bytes) matched.
+  // Candidates are found by the digest's first 8 bytes (a hash lookup,
+  // O(1) for any number of callers) and each is compared in full with
+  // CRYPTO_memcmp. The time taken depends only on whether some stored digest
+  // shares the presented one's first 64 bits; learning that needs a partial
+  // SHA-256 preimage to be of any use, and says nothing about the secret.
   std::optional<std::string> Find(absl::string_view secret) const;
 
   size_t size() const { return entries_.size(); }
@@ -54,6 +57,8 @@ class CallersTable {
     std::array<uint8_t, 32> digest;
   };
   std::vector<Entry> entries_;
+  // Indexes into entries_ by the digest's first 8 bytes.
+  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> by_prefix_;
 };
 
 }  // namespace gitlab_gateway::auth

@@ -50,7 +50,8 @@ absl::StatusOr<Cert> FirstCertificate(absl::string_view flag,
   if (!bio.ok()) return bio.status();
   Cert first;
   *count = 0;
-  while (X509* cert = PEM_read_bio_X509(bio->get(), nullptr, nullptr, nullptr)) {
+  while (X509* cert =
+             PEM_read_bio_X509(bio->get(), nullptr, nullptr, nullptr)) {
     if (first == nullptr) {
       first.reset(cert);
     } else {

@@ -96,16 +96,17 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
           config.metrics_address, /*num_threads=*/1);
     } catch (const std::exception& e) {
       self->Shutdown(absl::ZeroDuration());
-      return absl::UnavailableError(absl::StrCat(
-          "metrics_listen: cannot serve /metrics on ", config.metrics_address,
-          ": ", e.what()));
+      return absl::UnavailableError(
+          absl::StrCat("metrics_listen: cannot serve /metrics on ",
+                       config.metrics_address, ": ", e.what()));
     }
     self->exposer_->RegisterCollectable(self->metrics_->registry());
     std::vector<int> ports = self->exposer_->GetListeningPorts();
     if (!ports.empty()) self->metrics_port_ = ports.front();
   }
 
-  for (grpc::Server* server : {self->server_.get(), self->health_server_.get()}) {
+  for (grpc::Server* server :
+       {self->server_.get(), self->health_server_.get()}) {
     if (server == nullptr) continue;
     server->GetHealthCheckService()->SetServingStatus(true);
     server->GetHealthCheckService()->SetServingStatus(
@@ -117,8 +118,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
           "health-only port %d",
           self->port_, self->metrics_port_, base_url->origin,
           config.tls.enabled() ? "TLS" : "plaintext",
-          config.tls.client_ca_file.empty() ? ""
-                                            : " with client certificates",
+          config.tls.client_ca_file.empty() ? "" : " with client certificates",
           self->health_port_);
   return self;
 }
@@ -213,9 +213,8 @@ class HealthOnly final : public grpc::ServerBuilderOption {
   void UpdateArguments(grpc::ChannelArguments* args) override {
     args->SetInt(GRPC_ARG_ALLOW_REUSEPORT, 0);
   }
-  void UpdatePlugins(
-      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins)
-      override {
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
     plugins->clear();
   }
 };
@@ -235,9 +234,9 @@ absl::Status GatewayServer::StartHealthPort(const std::string& address) {
   health_server_ = builder.BuildAndStart();
   if (health_server_ == nullptr || health_port_ == 0) {
     health_server_.reset();
-    return absl::UnavailableError(absl::StrCat(
-        "--health_listen: cannot serve health on ", address,
-        ": the address is not valid, or the port is in use"));
+    return absl::UnavailableError(
+        absl::StrCat("--health_listen: cannot serve health on ", address,
+                     ": the address is not valid, or the port is in use"));
   }
   return absl::OkStatus();
 }

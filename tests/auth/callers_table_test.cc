@@ -39,6 +39,20 @@ TEST(CallersTableTest, FindsTheCallerWhoseDigestIsTheSecrets) {
               ElementsAre("release-bot", "spiffe://example.org/ci"));
 }
 
+// Lookups go by the digest's first 8 bytes; the rest must match too.
+TEST(CallersTableTest, ADigestSharingOnlyAPrefixDoesNotMatch) {
+  std::string near = kHelloDigest;
+  near.back() = near.back() == '0' ? '1' : '0';
+  absl::StatusOr<CallersTable> only_near =
+      CallersTable::Parse(absl::StrCat("near ", near, "\n"));
+  ASSERT_TRUE(only_near.ok());
+  EXPECT_EQ(only_near->Find(kHello), std::nullopt);
+  absl::StatusOr<CallersTable> both = CallersTable::Parse(
+      absl::StrCat("near ", near, "\nci ", kHelloDigest, "\n"));
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(both->Find(kHello), "ci");
+}
+
 TEST(CallersTableTest, UppercaseHexIsAccepted) {
   std::string upper = kHelloDigest;
   for (char& c : upper) c = static_cast<char>(std::toupper(c));
@@ -85,8 +99,7 @@ TEST(CallersTableTest, MalformedFilesAreRefusedNamingTheLine) {
        "line 1: \"anonymous\" is reserved"},
       {"twice", absl::StrCat("ci ", kHelloDigest, "\nci ", kPasswordDigest),
        "line 2: caller \"ci\" is listed twice"},
-      {"same digest",
-       absl::StrCat("ci ", kHelloDigest, "\nbot ", kHelloDigest),
+      {"same digest", absl::StrCat("ci ", kHelloDigest, "\nbot ", kHelloDigest),
        "line 2: caller \"bot\" has the same digest"},
       {"too big", std::string(CallersTable::kMaxBytes + 1, '#'),
        "more than 1048576"},

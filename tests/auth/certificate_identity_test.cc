@@ -2,7 +2,6 @@
 // MakeServerCredentials (grpc.health.v1 Check answers with the identity it
 // saw) and clients presenting certificates with different names.
 #include <grpcpp/grpcpp.h>
-
 #include <stdlib.h>
 
 #include <filesystem>
@@ -134,10 +133,10 @@ TEST(ServerTlsTest, BrokenFilesAreRefusedNamingTheFlag) {
   const Row rows[] = {
       {{dir + "/missing.pem", a->key, ""},
        "--tls_cert_file: " + dir + "/missing.pem: cannot be read"},
-      {{a->key, a->key, ""}, "--tls_cert_file: " + a->key +
-                                 ": holds no PEM certificate"},
-      {{a->cert, a->cert, ""}, "--tls_key_file: " + a->cert +
-                                   ": holds no PEM private key"},
+      {{a->key, a->key, ""},
+       "--tls_cert_file: " + a->key + ": holds no PEM certificate"},
+      {{a->cert, a->cert, ""},
+       "--tls_key_file: " + a->cert + ": holds no PEM private key"},
       {{a->cert, b->key, ""},
        "--tls_key_file: " + b->key +
            ": does not match the certificate of --tls_cert_file"},

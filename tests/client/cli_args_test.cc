@@ -211,8 +211,10 @@ TEST_F(CliArgsTest, BadSecurityFlagsNameTheFlagAndNeverTheSecret) {
     std::string error;
   };
   const Row rows[] = {
-      {{"get", "/p", "--cert", "/c.pem"}, "--key: --cert and --key go together"},
-      {{"get", "/p", "--key", "/c.key"}, "--cert: --cert and --key go together"},
+      {{"get", "/p", "--cert", "/c.pem"},
+       "--key: --cert and --key go together"},
+      {{"get", "/p", "--key", "/c.key"},
+       "--cert: --cert and --key go together"},
       {{"get", "/p", "--caller-token-file", "/missing"},
        "--caller-token-file: no /missing"},
       {{"get", "/p", "--caller-token-file", "/run/empty"},

@@ -30,8 +30,8 @@ constexpr char kWrongToken[] = "wrong-TOKEN-c0ffee";
 // The digest as the README tells operators to compute it.
 std::string Sha256Hex(const std::string& secret) {
   std::string out;
-  FILE* p = popen(absl::StrCat("printf %s '", secret, "' | sha256sum").c_str(),
-                  "r");
+  FILE* p =
+      popen(absl::StrCat("printf %s '", secret, "' | sha256sum").c_str(), "r");
   char buf[128] = {0};
   if (p != nullptr && std::fgets(buf, sizeof(buf), p) != nullptr) out = buf;
   if (p != nullptr) pclose(p);
@@ -58,8 +58,8 @@ class SecureGatewayTest : public ::testing::Test {
     stranger_ = *stranger;
     std::ofstream(dir_ + "/callers") << "ci " << Sha256Hex(kToken) << "\n";
     std::ofstream(dir_ + "/token") << kToken << "\n";
-    harness_ = std::make_unique<GatewayHarness>(
-        [&](server::GatewayConfig& config) {
+    harness_ =
+        std::make_unique<GatewayHarness>([&](server::GatewayConfig& config) {
           config.tls.cert_file = server->cert;
           config.tls.key_file = server->key;
           config.tls.client_ca_file = ca_file_;
@@ -132,18 +132,18 @@ TEST_F(SecureGatewayTest, TheLibraryCallsWithCertificateAndBearer) {
   }
   EXPECT_EQ(harness_->fake.request_count(), 1u);
 
-  absl::StatusOr<client::Client> missing = client::Client::Tls(
-      target_, {dir_ + "/nope.pem", "", ""}, options);
+  absl::StatusOr<client::Client> missing =
+      client::Client::Tls(target_, {dir_ + "/nope.pem", "", ""}, options);
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(std::string(missing.status().message()),
               HasSubstr(dir_ + "/nope.pem"));
 }
 
 TEST_F(SecureGatewayTest, TheCliCallsOverMutualTlsWithABearer) {
-  ProcessResult ok = Cli({"get", "/projects/42", "--target", target_,
-                          "--ca-file", ca_file_, "--cert", client_.cert,
-                          "--key", client_.key, "--caller-token-file",
-                          dir_ + "/token"});
+  ProcessResult ok =
+      Cli({"get", "/projects/42", "--target", target_, "--ca-file", ca_file_,
+           "--cert", client_.cert, "--key", client_.key, "--caller-token-file",
+           dir_ + "/token"});
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_THAT(ok.out, HasSubstr("\"id\": 42"));
 
@@ -164,9 +164,9 @@ TEST_F(SecureGatewayTest, TheCliCallsOverMutualTlsWithABearer) {
   EXPECT_EQ(harness_->fake.request_count(), 1u);
 
   // Health: on the plaintext health-only port, and over mTLS on the main one.
-  ProcessResult plain_health = Cli(
-      {"health", "--target",
-       absl::StrCat("127.0.0.1:", harness_->server->health_port())});
+  ProcessResult plain_health =
+      Cli({"health", "--target",
+           absl::StrCat("127.0.0.1:", harness_->server->health_port())});
   EXPECT_EQ(plain_health.exit_code, 0) << plain_health.err;
   EXPECT_EQ(plain_health.out, "SERVING\n");
   ProcessResult tls_health =

@@ -32,8 +32,8 @@ constexpr char kPastedSecret[] = "pasted-SECRET-77aa01";
 // printf %s "$secret" | sha256sum.
 std::string Sha256Hex(const std::string& secret) {
   std::string out;
-  FILE* p = popen(absl::StrCat("printf %s '", secret, "' | sha256sum").c_str(),
-                  "r");
+  FILE* p =
+      popen(absl::StrCat("printf %s '", secret, "' | sha256sum").c_str(), "r");
   char buf[128] = {0};
   if (p != nullptr && std::fgets(buf, sizeof(buf), p) != nullptr) out = buf;
   if (p != nullptr) pclose(p);

@@ -98,17 +98,16 @@ class CallerTlsTest : public ::testing::Test {
 
 TEST_F(CallerTlsTest, TlsServesCallsAndPlaintextCallersAreRefused) {
   std::unique_ptr<GatewayHarness> h = StartTls();
-  EXPECT_TRUE(ExecuteOn(TlsChannel(h->server->port(), ca_a_->cert_file()))
-                  .ok());
+  EXPECT_TRUE(
+      ExecuteOn(TlsChannel(h->server->port(), ca_a_->cert_file())).ok());
   EXPECT_EQ(h->fake.request_count(), 1u);
   grpc::Status plain =
       ExecuteOn(PlainChannel(h->server->port()), absl::Seconds(5));
   EXPECT_EQ(plain.error_code(), grpc::StatusCode::UNAVAILABLE)
       << plain.error_message();
   // A client trusting another CA does not accept the gateway either.
-  grpc::Status untrusted =
-      ExecuteOn(TlsChannel(h->server->port(), ca_b_->cert_file()),
-                absl::Seconds(5));
+  grpc::Status untrusted = ExecuteOn(
+      TlsChannel(h->server->port(), ca_b_->cert_file()), absl::Seconds(5));
   EXPECT_EQ(untrusted.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(h->fake.request_count(), 1u);
 }
@@ -122,9 +121,8 @@ TEST_F(CallerTlsTest, MutualTlsAdmitsOnlyCertificatesFromTheClientCa) {
   ASSERT_EQ(h->fake.request_count(), 1u);
 
   // Same names, another CA: the handshake fails, nothing reaches GitLab.
-  grpc::Status from_b =
-      ExecuteOn(TlsChannel(port, ca_a_->cert_file(), &client_b_),
-                absl::Seconds(5));
+  grpc::Status from_b = ExecuteOn(
+      TlsChannel(port, ca_a_->cert_file(), &client_b_), absl::Seconds(5));
   EXPECT_EQ(from_b.error_code(), grpc::StatusCode::UNAVAILABLE)
       << from_b.error_message();
   // No certificate at all.
@@ -201,8 +199,7 @@ TEST_F(CallerTlsTest, CertificateRotationNeedsNoRestartAndDropsNoCall) {
 TEST_F(CallerTlsTest, TheHealthPortServesOnlyHealthAndFollowsTheDrain) {
   std::unique_ptr<GatewayHarness> h = StartTls(ca_a_->cert_file());
   ASSERT_NE(h->server->health_port(), 0);
-  std::shared_ptr<grpc::Channel> plain =
-      PlainChannel(h->server->health_port());
+  std::shared_ptr<grpc::Channel> plain = PlainChannel(h->server->health_port());
   auto health = grpc::health::v1::Health::NewStub(plain);
   auto check = [&health](const std::string& service) {
     grpc::ClientContext context;
@@ -265,9 +262,9 @@ TEST_F(CallerTlsTest, APortInUseStopsTheStartNamingIt) {
   absl::StatusOr<std::unique_ptr<server::GatewayServer>> second =
       server::GatewayServer::Start(config);
   ASSERT_FALSE(second.ok());
-  EXPECT_THAT(std::string(second.status().message()),
-              HasSubstr(absl::StrCat("--listen: cannot serve gRPC on ", taken,
-                                     ": ")));
+  EXPECT_THAT(
+      std::string(second.status().message()),
+      HasSubstr(absl::StrCat("--listen: cannot serve gRPC on ", taken, ": ")));
   EXPECT_THAT(std::string(second.status().message()), HasSubstr("in use"));
 
   // The health port too.

@@ -20,8 +20,8 @@ absl::Status OpenSsl(const std::string& dir, const std::string& args) {
   const std::string command =
       absl::StrCat("openssl ", args, " >", log, " 2>&1");
   if (std::system(command.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("openssl ", args, ": ",
-                                            ReadWholeFile(log)));
+    return absl::InternalError(
+        absl::StrCat("openssl ", args, ": ", ReadWholeFile(log)));
   }
   return absl::OkStatus();
 }
@@ -41,9 +41,9 @@ absl::StatusOr<CertFiles> MakeSelfSigned(const std::string& dir,
                                          const std::string& san) {
   CertFiles files{absl::StrCat(dir, "/", name, ".pem"),
                   absl::StrCat(dir, "/", name, ".key")};
-  std::string args = absl::StrCat("req -x509 ", kNewKey, " -days 2 -subj /CN=",
-                                  cn, " -keyout ", files.key, " -out ",
-                                  files.cert);
+  std::string args =
+      absl::StrCat("req -x509 ", kNewKey, " -days 2 -subj /CN=", cn,
+                   " -keyout ", files.key, " -out ", files.cert);
   if (!san.empty()) absl::StrAppend(&args, " -addext subjectAltName=", san);
   if (absl::Status s = OpenSsl(dir, args); !s.ok()) return s;
   return files;
@@ -76,9 +76,9 @@ absl::StatusOr<CertFiles> TestCa::Issue(const std::string& name,
            "extendedKeyUsage=serverAuth,clientAuth\n";
     if (!san.empty()) out << "subjectAltName=" << san << "\n";
   }
-  absl::Status s = OpenSsl(
-      dir_, absl::StrCat("req -new ", kNewKey, " -subj /CN=", cn, " -keyout ",
-                         files.key, " -out ", csr));
+  absl::Status s =
+      OpenSsl(dir_, absl::StrCat("req -new ", kNewKey, " -subj /CN=", cn,
+                                 " -keyout ", files.key, " -out ", csr));
   if (!s.ok()) return s;
   s = OpenSsl(dir_, absl::StrCat("x509 -req -in ", csr, " -CA ", files_.cert,
                                  " -CAkey ", files_.key,

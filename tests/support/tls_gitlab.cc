@@ -132,8 +132,8 @@ absl::Status TlsGitLab::Start() {
       pid_ = -1;
     }
   }
-  return absl::UnavailableError(
-      absl::StrCat("nginx did not start: ", ReadWholeFile(dir_ + "/error.log")));
+  return absl::UnavailableError(absl::StrCat(
+      "nginx did not start: ", ReadWholeFile(dir_ + "/error.log")));
 }
 
 TlsGitLab::~TlsGitLab() {

@@ -4,7 +4,8 @@
 // How a client proves the gateway is the gateway, and itself to it.
 //
 //   TlsFiles tls{.ca_file = "/etc/gateway/ca.crt",
-//                .cert_file = "/etc/tls/tls.crt", .key_file = "/etc/tls/tls.key"};
+//                .cert_file = "/etc/tls/tls.crt",
+//                .key_file = "/etc/tls/tls.key"};
 //   absl::StatusOr<Client> client = Client::Tls("gateway:50051", tls,
 //       {.caller_token = *ReadCallerToken("/var/run/secrets/gateway-token")});
 //
