@@ -37,6 +37,9 @@ struct PreparedCall {
   std::string credential_key;
   std::string credential_class;  // "default" or "caller": metric label
   bool graphql = false;          // a 200 with "errors" is an error
+  // Request.max_attempts: 0 = the gateway's retry setting, else at most
+  // this many attempts (never more than the gateway's); validated >= 0.
+  int max_attempts = 0;
 };
 
 // The deadline a call gets: with Request.timeout (capped at max_timeout),

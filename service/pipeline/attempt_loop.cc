@@ -8,6 +8,7 @@
 #include "service/engine/status_reason.h"
 #include "service/gitlab/response_headers.h"
 #include "service/gitlab/status_mapping.h"
+#include "service/gitlab/throttle_scope.h"
 
 namespace gitlab_gateway::pipeline {
 namespace {
@@ -74,27 +75,63 @@ void AttemptLoop::Admit() {
   }
   // A free slot is taken whatever the deadline; a wait is accepted only if
   // it leaves the exchange some time.
-  limits::CredentialLimiters::Reservation r = parts_.limiters->Reserve(
-      call_.credential_key, call_.credential_class, now,
+  limits::Admission a = parts_.limiters->Reserve(
+      call_.credential_key, call_.credential_class, call_.route, now,
       std::max(now, call_.http.deadline - kMinExchangeTime));
-  if (!r.granted) {
-    // The deadline falls before the credential may send again.
+  if (a.kind == limits::Admission::Kind::kRefused) {
+    // The deadline falls before the credential (or route) may send again.
     return FinishWithLastOr(GatewayOutcome(gitlab::RetryLater(
         "GATEWAY_RATE_LIMITED",
         "the credential's rate limit leaves no slot before the call's deadline",
-        r.ready - now)));
+        a.ready - now)));
   }
-  parts_.metrics->LimiterWait(call_.credential_class, r.ready - now);
-  if (r.ready <= now) return Send();
+  if (a.kind == limits::Admission::Kind::kAdmitAgain) return AdmitLater(a);
+  {
+    absl::MutexLock lock(&mu_);
+    seq_ = a.seq;
+    if (a.probe) holds_probe_ = true;
+  }
+  parts_.metrics->LimiterWait(call_.credential_class, a.ready - now);
+  if (a.ready <= now) return Send();
   auto self = shared_from_this();
-  parts_.scheduler->RunAt(r.ready, [self, epoch = r.epoch](bool stopping) {
+  parts_.scheduler->RunAt(a.ready, [self, epoch = a.epoch](bool stopping) {
     if (stopping) return self->FinishShuttingDown();
     // A pause that began while we waited invalidates the reservation.
-    if (self->parts_.limiters->Epoch(self->call_.credential_key) != epoch) {
+    if (self->parts_.limiters->Epoch(self->call_.credential_key,
+                                     self->call_.route) != epoch) {
       return self->Admit();
     }
     self->Send();
   });
+}
+
+void AttemptLoop::AdmitLater(const limits::Admission& admission) {
+  uint64_t id;
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ == State::kDone) return;
+    id = ++wait_id_;
+  }
+  auto self = shared_from_this();
+  // Past the deadline, Admit finishes the call.
+  parts_.scheduler->RunAt(std::min(admission.ready, call_.http.deadline),
+                          [self, id](bool stopping) { self->Resume(id, stopping); });
+  if (admission.awaits_probe &&
+      !parts_.limiters->AwaitProbe(call_.credential_key, [self, id] {
+        self->Resume(id, /*stopping=*/false);
+      })) {
+    Resume(id, /*stopping=*/false);  // the probe ended meanwhile
+  }
+}
+
+void AttemptLoop::Resume(uint64_t id, bool stopping) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ == State::kDone || wait_id_ != id) return;
+    ++wait_id_;  // later wake-ups of this wait are stale
+  }
+  if (stopping) return FinishShuttingDown();
+  Admit();
 }
 
 void AttemptLoop::Send() {
@@ -135,6 +172,7 @@ void AttemptLoop::Send() {
 void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
   int attempts;
   bool cancelled;
+  uint64_t seq;
   {
     absl::MutexLock lock(&mu_);
     if (state_ == State::kDone) return;  // a late completion: nothing to do
@@ -142,6 +180,7 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
     state_ = State::kWaiting;
     attempts = attempts_;
     cancelled = cancelled_;
+    seq = seq_;
     if (holds_retry_) {
       holds_retry_ = false;
       parts_.budget->RetryFinished();
@@ -154,7 +193,10 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
     metrics.ObserveUpstream(call_.http.method, call_.route,
                             result->status_code, result->latency);
     advertised = gitlab::ParseRateLimit(result->headers);
-    if (advertised.has_limit() || advertised.has_remaining()) {
+    // An endpoint's own throttle (RateLimit-Name) says nothing about the
+    // credential's pace.
+    if ((advertised.has_limit() || advertised.has_remaining()) &&
+        gitlab::ScopeOf(advertised) == gitlab::ThrottleScope::kCredential) {
       std::optional<absl::Time> reset;
       if (advertised.has_reset()) {
         reset = absl::FromUnixSeconds(advertised.reset().seconds());
@@ -162,14 +204,21 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
       parts_.limiters->Observe(
           call_.credential_key, call_.credential_class,
           Field(advertised.has_limit(), advertised.limit()),
-          Field(advertised.has_remaining(), advertised.remaining()), reset, now);
+          Field(advertised.has_remaining(), advertised.remaining()), reset,
+          seq, now);
     }
   } else {
     metrics.CountUpstreamFailure(
         call_.http.method, call_.route,
         engine::ReasonOf(result.status()).value_or("UNKNOWN"));
   }
-  if (!cancelled && ScheduleRetry(result, advertised, now)) return;
+  std::optional<absl::Time> paused_until =
+      PauseAfter429(result, advertised, attempts, now);
+  // After the pause, so that the calls it releases see it.
+  ReleaseProbe();
+  if (!cancelled && ScheduleRetry(result, advertised, paused_until, now)) {
+    return;
+  }
 
   gitlab::CallOutcome outcome =
       gitlab::Interpret(call_, parts_.options->domain, std::move(result),
@@ -177,9 +226,44 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
   Finish(std::move(outcome));
 }
 
+std::optional<absl::Time> AttemptLoop::PauseAfter429(
+    const absl::StatusOr<engine::HttpResponse>& result,
+    const ::gitlab::gateway::v1::RateLimit& advertised, int attempts,
+    absl::Time now) {
+  if (!result.ok() || result->status_code != 429) return std::nullopt;
+  std::optional<absl::Duration> delay = gitlab::RetryDelay(result->headers, now);
+  absl::Time until =
+      now + delay.value_or(limits::Backoff(parts_.options->retry, attempts, 1.0));
+  // GitLab's per-user throttles hold every call of the credential; an
+  // endpoint's limit only that endpoint (gitlab/throttle_scope.h).
+  limits::PauseScope scope =
+      gitlab::ScopeOf(advertised) == gitlab::ThrottleScope::kCredential
+          ? limits::PauseScope::kCredential
+          : limits::PauseScope::kRoute;
+  parts_.limiters->Pause(call_.credential_key, call_.credential_class, scope,
+                         call_.route, until, now);
+  return until;
+}
+
+int AttemptLoop::MaxAttempts() const {
+  const int gateway = parts_.options->retry.max_attempts;
+  return call_.max_attempts > 0 ? std::min(call_.max_attempts, gateway)
+                                : gateway;
+}
+
+void AttemptLoop::ReleaseProbe() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!holds_probe_) return;
+    holds_probe_ = false;
+  }
+  parts_.limiters->EndProbe(call_.credential_key);
+}
+
 bool AttemptLoop::ScheduleRetry(
     const absl::StatusOr<engine::HttpResponse>& result,
-    const ::gitlab::gateway::v1::RateLimit& advertised, absl::Time now) {
+    const ::gitlab::gateway::v1::RateLimit& advertised,
+    std::optional<absl::Time> paused_until, absl::Time now) {
   limits::AttemptResult attempt;
   std::string reason_text;
   if (result.ok()) {
@@ -199,17 +283,12 @@ bool AttemptLoop::ScheduleRetry(
   }
   absl::Time when = now;
   if (reason == limits::RetryReason::kRateLimited) {
-    // The whole credential pauses; the limiter holds this call until then.
-    std::optional<absl::Duration> delay = gitlab::RetryDelay(result->headers, now);
-    absl::Time until =
-        now + delay.value_or(limits::Backoff(options, attempts, 1.0));
-    parts_.limiters->Pause(call_.credential_key, call_.credential_class,
-                             until, now);
-    when = until;
+    // The limiter holds this call until the pause ends.
+    when = paused_until.value_or(now);
   } else if (reason != limits::RetryReason::kNone) {
     when = now + limits::Backoff(options, attempts, UnitRandom());
   }
-  if (reason == limits::RetryReason::kNone || attempts >= options.max_attempts ||
+  if (reason == limits::RetryReason::kNone || attempts >= MaxAttempts() ||
       when >= call_.http.deadline) {
     return false;
   }
@@ -268,6 +347,7 @@ void AttemptLoop::FinishShuttingDown() {
 }
 
 void AttemptLoop::Finish(gitlab::CallOutcome outcome) {
+  ReleaseProbe();  // a probe that ends without an answer releases too
   {
     absl::MutexLock lock(&mu_);
     if (state_ == State::kDone) return;
