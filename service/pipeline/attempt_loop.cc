@@ -86,31 +86,39 @@ void AttemptLoop::Admit() {
         a.ready - now)));
   }
   if (a.kind == limits::Admission::Kind::kAdmitAgain) return AdmitLater(a);
-  {
+  if (a.probe) {  // once per credential: the fast path takes no lock here
     absl::MutexLock lock(&mu_);
-    seq_ = a.seq;
-    if (a.probe) holds_probe_ = true;
+    holds_probe_ = true;
   }
   parts_.metrics->LimiterWait(call_.credential_class, a.ready - now);
-  if (a.ready <= now) return Send();
+  if (a.ready <= now) return Send(a.seq);
   auto self = shared_from_this();
-  parts_.scheduler->RunAt(a.ready, [self, epoch = a.epoch](bool stopping) {
+  parts_.scheduler->RunAt(a.ready, [self, epoch = a.epoch,
+                                    seq = a.seq](bool stopping) {
     if (stopping) return self->FinishShuttingDown();
     // A pause that began while we waited invalidates the reservation.
     if (self->parts_.limiters->Epoch(self->call_.credential_key,
                                      self->call_.route) != epoch) {
       return self->Admit();
     }
-    self->Send();
+    self->Send(seq);
   });
 }
 
 void AttemptLoop::AdmitLater(const limits::Admission& admission) {
   uint64_t id;
+  bool own_probe = false;
   {
     absl::MutexLock lock(&mu_);
     if (state_ == State::kDone) return;
     id = ++wait_id_;
+    // The probe itself, sent back by a pause before it went out, must not
+    // wait for its own answer.
+    if (admission.awaits_probe) own_probe = std::exchange(holds_probe_, false);
+  }
+  if (own_probe) {
+    parts_.limiters->EndProbe(call_.credential_key);
+    return Admit();
   }
   auto self = shared_from_this();
   // Past the deadline, Admit finishes the call.
@@ -134,12 +142,13 @@ void AttemptLoop::Resume(uint64_t id, bool stopping) {
   Admit();
 }
 
-void AttemptLoop::Send() {
+void AttemptLoop::Send(uint64_t seq) {
   int attempt;
   {
     absl::MutexLock lock(&mu_);
     if (state_ == State::kDone) return;
     state_ = State::kInFlight;
+    seq_ = seq;
     transfer_.reset();
     attempt = ++attempts_;
   }
@@ -173,6 +182,7 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
   int attempts;
   bool cancelled;
   uint64_t seq;
+  bool probe;
   {
     absl::MutexLock lock(&mu_);
     if (state_ == State::kDone) return;  // a late completion: nothing to do
@@ -181,6 +191,7 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
     attempts = attempts_;
     cancelled = cancelled_;
     seq = seq_;
+    probe = std::exchange(holds_probe_, false);
     if (holds_retry_) {
       holds_retry_ = false;
       parts_.budget->RetryFinished();
@@ -215,7 +226,7 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
   std::optional<absl::Time> paused_until =
       PauseAfter429(result, advertised, attempts, now);
   // After the pause, so that the calls it releases see it.
-  ReleaseProbe();
+  if (probe) parts_.limiters->EndProbe(call_.credential_key);
   if (!cancelled && ScheduleRetry(result, advertised, paused_until, now)) {
     return;
   }
@@ -249,15 +260,6 @@ int AttemptLoop::MaxAttempts() const {
   const int gateway = parts_.options->retry.max_attempts;
   return call_.max_attempts > 0 ? std::min(call_.max_attempts, gateway)
                                 : gateway;
-}
-
-void AttemptLoop::ReleaseProbe() {
-  {
-    absl::MutexLock lock(&mu_);
-    if (!holds_probe_) return;
-    holds_probe_ = false;
-  }
-  parts_.limiters->EndProbe(call_.credential_key);
 }
 
 bool AttemptLoop::ScheduleRetry(
@@ -347,7 +349,7 @@ void AttemptLoop::FinishShuttingDown() {
 }
 
 void AttemptLoop::Finish(gitlab::CallOutcome outcome) {
-  ReleaseProbe();  // a probe that ends without an answer releases too
+  bool probe;
   {
     absl::MutexLock lock(&mu_);
     if (state_ == State::kDone) return;
@@ -356,7 +358,10 @@ void AttemptLoop::Finish(gitlab::CallOutcome outcome) {
       holds_retry_ = false;
       parts_.budget->RetryFinished();
     }
+    probe = std::exchange(holds_probe_, false);
   }
+  // A probe that ends without an answer (cancelled, shut down) releases too.
+  if (probe) parts_.limiters->EndProbe(call_.credential_key);
   parts_.budget->RequestFinished();
   gitlab::CallDone done = std::move(done_);
   done(std::move(outcome));

@@ -49,7 +49,8 @@ class AttemptLoop final : public CallHandle,
   void AdmitLater(const limits::Admission& admission);
   // The wake-up of wait `id`; a wake-up of an earlier wait is a no-op.
   void Resume(uint64_t id, bool stopping);
-  void Send();
+  // Sends the attempt granted as `seq` (Admission::seq).
+  void Send(uint64_t seq);
   void OnResult(absl::StatusOr<engine::HttpResponse> result);
   // After a 429: pauses the credential (a per-user throttle) or the route
   // (an endpoint limit) and returns when the pause ends; else nullopt.
@@ -65,8 +66,6 @@ class AttemptLoop final : public CallHandle,
                      std::optional<absl::Time> paused_until, absl::Time now);
   // Request.max_attempts capped by the gateway's setting.
   int MaxAttempts() const;
-  // Ends the slow-start probe if this call holds it.
-  void ReleaseProbe();
   void Finish(gitlab::CallOutcome outcome);
   // Finishes with the last real error when an attempt was made, else with
   // `fallback`.
@@ -84,7 +83,8 @@ class AttemptLoop final : public CallHandle,
   std::optional<engine::TransferId> transfer_ ABSL_GUARDED_BY(mu_);
   int attempts_ ABSL_GUARDED_BY(mu_) = 0;
   bool holds_retry_ ABSL_GUARDED_BY(mu_) = false;
-  // This call's attempt is the credential's slow-start probe.
+  // This call's attempt is the credential's slow-start probe: its answer
+  // (OnResult) or its end (Finish) calls EndProbe.
   bool holds_probe_ ABSL_GUARDED_BY(mu_) = false;
   // Admission::seq of the attempt in flight, for Observe.
   uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
