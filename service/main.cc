@@ -160,6 +160,12 @@ ABSL_FLAG(
     double, rate_limit_burst,
     EnvDoubleOr("GITLAB_GATEWAY_RATE_LIMIT_BURST", Defaults().rate_limit_burst),
     "token bucket burst per credential [env GITLAB_GATEWAY_RATE_LIMIT_BURST]");
+ABSL_FLAG(double, rate_limit_per_hour,
+          EnvDoubleOr("GITLAB_GATEWAY_RATE_LIMIT_PER_HOUR",
+                      Defaults().rate_limit_per_hour),
+          "sustained calls per hour per credential, enforced beside the "
+          "per-minute bucket; 0 disables, else at least 60 "
+          "[env GITLAB_GATEWAY_RATE_LIMIT_PER_HOUR]");
 ABSL_FLAG(int, retry_max_attempts,
           EnvIntOr("GITLAB_GATEWAY_RETRY_MAX_ATTEMPTS",
                    Defaults().retry_max_attempts),
@@ -260,6 +266,7 @@ gitlab_gateway::server::FlagValues ReadFlags() {
   flags.batch_window = absl::GetFlag(FLAGS_batch_window);
   flags.rate_limit_per_minute = absl::GetFlag(FLAGS_rate_limit_per_minute);
   flags.rate_limit_burst = absl::GetFlag(FLAGS_rate_limit_burst);
+  flags.rate_limit_per_hour = absl::GetFlag(FLAGS_rate_limit_per_hour);
   flags.retry_max_attempts = absl::GetFlag(FLAGS_retry_max_attempts);
   flags.retry_base = absl::GetFlag(FLAGS_retry_base);
   flags.retry_cap = absl::GetFlag(FLAGS_retry_cap);

@@ -119,6 +119,7 @@ grpc::Status Prepare(const v1::Request& request, const PrepareOptions& options,
   if (!method.ok()) return MapTransportError(method.status(), 0);
   call->graphql = request.api() == v1::API_GRAPHQL;
   call->id = request.id();
+  call->max_attempts = request.max_attempts();
   call->path = call->graphql ? "/api/graphql" : request.path();
   call->route = call->graphql ? "graphql" : RouteTemplate(request.path());
 

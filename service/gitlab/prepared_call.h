@@ -49,6 +49,9 @@ struct PreparedCall {
   // Bounded (the names the gateway holds plus three): metric/log label.
   std::string credential_name;
   bool graphql = false;          // a 200 with "errors" is an error
+  // Request.max_attempts: 0 = the gateway's retry setting, else at most
+  // this many attempts (never more than the gateway's); validated >= 0.
+  int max_attempts = 0;
 };
 
 // The deadline a call gets: with Request.timeout (capped at max_timeout),

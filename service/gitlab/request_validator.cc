@@ -409,7 +409,14 @@ std::optional<FieldViolation> ValidateRequest(const v1::Request& request) {
   if (auto v = CheckBody(request, *method)) return v;
   if (auto v = CheckCredentials(request)) return v;
   if (auto v = CheckSudo(request)) return v;
-  return CheckTimeout(request);
+  if (auto v = CheckTimeout(request)) return v;
+  if (request.max_attempts() < 0) {
+    return Violation("max_attempts",
+                     "must not be negative (0 = the gateway's setting, 1 = "
+                     "no retries)",
+                     "INVALID_MAX_ATTEMPTS");
+  }
+  return std::nullopt;
 }
 
 }  // namespace gitlab_gateway::gitlab

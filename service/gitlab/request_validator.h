@@ -48,11 +48,12 @@ std::optional<std::string> PathProblem(absl::string_view path);
 absl::StatusOr<std::string> RequestMethod(const v1::Request& request);
 
 // The first problem of `request`, or nullopt when it may be sent. Checks, in
-// order: method, api, path, query, headers, body, credentials, sudo, timeout.
+// order: method, api, path, query, headers, body, credentials, sudo, timeout,
+// max_attempts.
 // `field` is the proto path ("query[3].key", "credentials.private_token");
 // `reason` one of INVALID_METHOD, INVALID_API, INVALID_PATH, INVALID_QUERY,
 // INVALID_HEADER, INVALID_BODY, INVALID_CREDENTIALS, INVALID_SUDO,
-// INVALID_TIMEOUT.
+// INVALID_TIMEOUT, INVALID_MAX_ATTEMPTS.
 std::optional<FieldViolation> ValidateRequest(const v1::Request& request);
 
 }  // namespace gitlab_gateway::gitlab

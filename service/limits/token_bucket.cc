@@ -10,36 +10,59 @@ TokenBucket::TokenBucket(double per_second, double burst, absl::Time now)
       tokens_(std::max(1.0, burst)),
       last_(now) {}
 
+double TokenBucket::BaseRate() const {
+  if (advertised_rate_ > 0) return std::min(configured_rate_, advertised_rate_);
+  return configured_rate_;
+}
+
 double TokenBucket::rate(absl::Time now) const {
-  double rate = configured_rate_;
-  if (rate <= 0) return 0;
-  if (advertised_rate_ > 0) rate = std::min(rate, advertised_rate_);
-  if (spread_rate_ > 0 && now < spread_until_) rate = std::min(rate, spread_rate_);
-  return rate;
+  if (unlimited()) return 0;
+  if (now < spread_until_) return std::min(BaseRate(), spread_rate_);
+  return BaseRate();
 }
 
 void TokenBucket::Refill(absl::Time now) {
-  if (now <= last_) return;
-  tokens_ = std::min(burst_, tokens_ + absl::ToDoubleSeconds(now - last_) *
-                                           rate(last_));
+  if (now <= last_ || unlimited()) return;
+  double gained = 0;
+  absl::Time t = last_;
+  if (t < spread_until_) {  // the part inside the advertised window
+    absl::Time end = std::min(now, spread_until_);
+    gained += absl::ToDoubleSeconds(end - t) * rate(t);
+    t = end;
+  }
+  if (t < now) gained += absl::ToDoubleSeconds(now - t) * BaseRate();
+  tokens_ = std::min(burst_, tokens_ + gained);
   last_ = now;
+}
+
+absl::Time TokenBucket::ReadyAt(absl::Time now) {
+  absl::Time start = std::max(now, paused_until_);
+  if (unlimited()) return start;
+  Refill(start);
+  if (tokens_ >= 1) return start;
+  double need = 1 - tokens_;
+  absl::Time t = std::max(start, last_);
+  if (t < spread_until_) {
+    double r = rate(t);
+    double gain = r * absl::ToDoubleSeconds(spread_until_ - t);
+    if (r > 0 && gain >= need) return t + absl::Seconds(need / r);
+    need -= gain;
+    t = spread_until_;
+  }
+  return t + absl::Seconds(need / BaseRate());
+}
+
+void TokenBucket::Take() {
+  if (!unlimited()) tokens_ -= 1;
 }
 
 std::optional<absl::Time> TokenBucket::Reserve(absl::Time now,
                                                absl::Time deadline,
                                                absl::Time* ready_at) {
-  absl::Time start = std::max(now, paused_until_);
-  absl::Time ready = start;
-  double per_second = rate(start);
-  if (per_second > 0) {
-    Refill(start);
-    if (tokens_ < 1) {
-      ready = start + absl::Seconds((1 - tokens_) / per_second);
-    }
-  }
+  absl::Time ready = ReadyAt(now);
   if (ready_at != nullptr) *ready_at = ready;
   if (ready > deadline) return std::nullopt;
-  if (per_second > 0) tokens_ -= 1;  // may go negative: later callers wait more
+  Take();
   return ready;
 }
 
@@ -57,6 +80,8 @@ void TokenBucket::Observe(std::optional<int64_t> limit_per_minute,
   Refill(now);
   if (limit_per_minute.has_value() && *limit_per_minute > 0) {
     advertised_rate_ = static_cast<double>(*limit_per_minute) / 60.0;
+    // A burst above GitLab's own limit would be refused by it.
+    tokens_ = std::min(tokens_, static_cast<double>(*limit_per_minute));
   }
   if (!remaining.has_value() || !reset.has_value() || *reset <= now) return;
   reset = std::min(*reset, now + kMaxAdvertisedReset);
@@ -64,11 +89,13 @@ void TokenBucket::Observe(std::optional<int64_t> limit_per_minute,
     PauseUntil(*reset, now);
     return;
   }
-  spread_rate_ =
-      static_cast<double>(*remaining) / absl::ToDoubleSeconds(*reset - now);
+  // Exactly `remaining` more until the reset: what is held now (a debt of
+  // reservations already taken included) plus what refills until then.
+  const double left = static_cast<double>(*remaining);
+  tokens_ = std::min(tokens_, left);
+  spread_rate_ = (left - tokens_) / absl::ToDoubleSeconds(*reset - now);
   spread_until_ = *reset;
-  // Never hold more than the remaining quota as burst.
-  tokens_ = std::min(tokens_, static_cast<double>(*remaining));
+  if (last_ < now) last_ = now;
 }
 
 }  // namespace gitlab_gateway::limits

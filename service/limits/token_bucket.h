@@ -18,7 +18,8 @@ inline constexpr absl::Duration kMaxAdvertisedReset = absl::Hours(1);
 // GitLab advertises (RateLimit-Limit/-Remaining/-Reset) and pauses after a
 // 429. Time is passed in, so tests drive it with a fake clock.
 //
-// Not thread-safe; CredentialLimiter serialises access.
+// Not thread-safe; CredentialQuota (under CredentialLimiters' lock)
+// serialises access.
 //
 //   TokenBucket b(/*per_second=*/50, /*burst=*/10, now);
 //   absl::Time go = *b.Reserve(now, deadline);  // now, or when a token frees
@@ -33,14 +34,22 @@ class TokenBucket {
   // when that time is after `deadline`; then *ready_at says when it would be.
   std::optional<absl::Time> Reserve(absl::Time now, absl::Time deadline,
                                     absl::Time* ready_at = nullptr);
+  // Reserve in two steps, for a caller that combines buckets: ReadyAt says
+  // when a token would be free (nothing taken), Take takes it (the count may
+  // go negative: later callers wait longer).
+  absl::Time ReadyAt(absl::Time now);
+  void Take();
 
   // No token before `until`; tokens restart from zero then (no burst right
   // after a 429). Extends, never shortens, a pause. Bumps epoch().
   void PauseUntil(absl::Time until, absl::Time now);
 
-  // GitLab's advertised quota. limit_per_minute caps the configured rate;
-  // `remaining` calls until `reset` are spread evenly over that time, and 0
-  // remaining pauses until `reset`.
+  // GitLab's advertised quota. limit_per_minute caps the configured rate and
+  // the tokens held. `remaining` calls until `reset` are exactly what may be
+  // sent until then: the tokens held shrink to it and the rest of it refills
+  // evenly until `reset` (nothing refills when the burst covers it all);
+  // 0 (or less) remaining pauses until `reset`. The caller passes what is
+  // left after calls sent since the answer's own (CredentialQuota does).
   void Observe(std::optional<int64_t> limit_per_minute,
                std::optional<int64_t> remaining, std::optional<absl::Time> reset,
                absl::Time now);
@@ -50,16 +59,20 @@ class TokenBucket {
   // Changes whenever a pause starts or grows: reservations taken before are
   // stale (their time may fall inside the pause).
   uint64_t epoch() const { return epoch_; }
-  // Current rate in tokens per second (0 = unlimited).
+  bool unlimited() const { return configured_rate_ <= 0; }
+  // Refill rate in tokens per second at `now` (0 when unlimited(), or while
+  // an advertised remaining quota is already held as tokens).
   double rate(absl::Time now) const;
 
  private:
+  // The rate outside an advertised spread window.
+  double BaseRate() const;
   void Refill(absl::Time now);
 
   const double configured_rate_;
   const double burst_;
   double advertised_rate_ = 0;  // from RateLimit-Limit; 0 = none
-  double spread_rate_ = 0;      // remaining / time to reset; 0 = none
+  double spread_rate_ = 0;      // rest of the remaining quota / time to reset
   absl::Time spread_until_ = absl::InfinitePast();
   double tokens_;
   absl::Time last_;

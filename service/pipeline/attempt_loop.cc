@@ -8,6 +8,7 @@
 #include "service/engine/status_reason.h"
 #include "service/gitlab/response_headers.h"
 #include "service/gitlab/status_mapping.h"
+#include "service/gitlab/throttle_scope.h"
 
 namespace gitlab_gateway::pipeline {
 namespace {
@@ -74,35 +75,80 @@ void AttemptLoop::Admit() {
   }
   // A free slot is taken whatever the deadline; a wait is accepted only if
   // it leaves the exchange some time.
-  limits::CredentialLimiters::Reservation r = parts_.limiters->Reserve(
-      call_.credential_key, call_.credential_class, now,
+  limits::Admission a = parts_.limiters->Reserve(
+      call_.credential_key, call_.credential_class, call_.route, now,
       std::max(now, call_.http.deadline - kMinExchangeTime));
-  if (!r.granted) {
-    // The deadline falls before the credential may send again.
+  if (a.kind == limits::Admission::Kind::kRefused) {
+    // The deadline falls before the credential (or route) may send again.
     return FinishWithLastOr(GatewayOutcome(gitlab::RetryLater(
         "GATEWAY_RATE_LIMITED",
         "the credential's rate limit leaves no slot before the call's deadline",
-        r.ready - now)));
+        a.ready - now)));
   }
-  parts_.metrics->LimiterWait(call_.credential_class, r.ready - now);
-  if (r.ready <= now) return Send();
+  if (a.kind == limits::Admission::Kind::kAdmitAgain) return AdmitLater(a);
+  if (a.probe) {  // once per credential: the fast path takes no lock here
+    absl::MutexLock lock(&mu_);
+    holds_probe_ = true;
+  }
+  parts_.metrics->LimiterWait(call_.credential_class, a.ready - now);
+  if (a.ready <= now) return Send(a.seq);
   auto self = shared_from_this();
-  parts_.scheduler->RunAt(r.ready, [self, epoch = r.epoch](bool stopping) {
+  parts_.scheduler->RunAt(a.ready, [self, epoch = a.epoch,
+                                    seq = a.seq](bool stopping) {
     if (stopping) return self->FinishShuttingDown();
     // A pause that began while we waited invalidates the reservation.
-    if (self->parts_.limiters->Epoch(self->call_.credential_key) != epoch) {
+    if (self->parts_.limiters->Epoch(self->call_.credential_key,
+                                     self->call_.route) != epoch) {
       return self->Admit();
     }
-    self->Send();
+    self->Send(seq);
   });
 }
 
-void AttemptLoop::Send() {
+void AttemptLoop::AdmitLater(const limits::Admission& admission) {
+  uint64_t id;
+  bool own_probe = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ == State::kDone) return;
+    id = ++wait_id_;
+    // The probe itself, sent back by a pause before it went out, must not
+    // wait for its own answer.
+    if (admission.awaits_probe) own_probe = std::exchange(holds_probe_, false);
+  }
+  if (own_probe) {
+    parts_.limiters->EndProbe(call_.credential_key);
+    return Admit();
+  }
+  auto self = shared_from_this();
+  // Past the deadline, Admit finishes the call.
+  parts_.scheduler->RunAt(std::min(admission.ready, call_.http.deadline),
+                          [self, id](bool stopping) { self->Resume(id, stopping); });
+  if (admission.awaits_probe &&
+      !parts_.limiters->AwaitProbe(call_.credential_key, [self, id] {
+        self->Resume(id, /*stopping=*/false);
+      })) {
+    Resume(id, /*stopping=*/false);  // the probe ended meanwhile
+  }
+}
+
+void AttemptLoop::Resume(uint64_t id, bool stopping) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ == State::kDone || wait_id_ != id) return;
+    ++wait_id_;  // later wake-ups of this wait are stale
+  }
+  if (stopping) return FinishShuttingDown();
+  Admit();
+}
+
+void AttemptLoop::Send(uint64_t seq) {
   int attempt;
   {
     absl::MutexLock lock(&mu_);
     if (state_ == State::kDone) return;
     state_ = State::kInFlight;
+    seq_ = seq;
     transfer_.reset();
     attempt = ++attempts_;
   }
@@ -135,6 +181,8 @@ void AttemptLoop::Send() {
 void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
   int attempts;
   bool cancelled;
+  uint64_t seq;
+  bool probe;
   {
     absl::MutexLock lock(&mu_);
     if (state_ == State::kDone) return;  // a late completion: nothing to do
@@ -142,6 +190,8 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
     state_ = State::kWaiting;
     attempts = attempts_;
     cancelled = cancelled_;
+    seq = seq_;
+    probe = std::exchange(holds_probe_, false);
     if (holds_retry_) {
       holds_retry_ = false;
       parts_.budget->RetryFinished();
@@ -154,7 +204,10 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
     metrics.ObserveUpstream(call_.http.method, call_.route,
                             result->status_code, result->latency);
     advertised = gitlab::ParseRateLimit(result->headers);
-    if (advertised.has_limit() || advertised.has_remaining()) {
+    // An endpoint's own throttle (RateLimit-Name) says nothing about the
+    // credential's pace.
+    if ((advertised.has_limit() || advertised.has_remaining()) &&
+        gitlab::ScopeOf(advertised) == gitlab::ThrottleScope::kCredential) {
       std::optional<absl::Time> reset;
       if (advertised.has_reset()) {
         reset = absl::FromUnixSeconds(advertised.reset().seconds());
@@ -162,14 +215,21 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
       parts_.limiters->Observe(
           call_.credential_key, call_.credential_class,
           Field(advertised.has_limit(), advertised.limit()),
-          Field(advertised.has_remaining(), advertised.remaining()), reset, now);
+          Field(advertised.has_remaining(), advertised.remaining()), reset,
+          seq, now);
     }
   } else {
     metrics.CountUpstreamFailure(
         call_.http.method, call_.route,
         engine::ReasonOf(result.status()).value_or("UNKNOWN"));
   }
-  if (!cancelled && ScheduleRetry(result, advertised, now)) return;
+  std::optional<absl::Time> paused_until =
+      PauseAfter429(result, advertised, attempts, now);
+  // After the pause, so that the calls it releases see it.
+  if (probe) parts_.limiters->EndProbe(call_.credential_key);
+  if (!cancelled && ScheduleRetry(result, advertised, paused_until, now)) {
+    return;
+  }
 
   gitlab::CallOutcome outcome =
       gitlab::Interpret(call_, parts_.options->domain, std::move(result),
@@ -177,9 +237,35 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
   Finish(std::move(outcome));
 }
 
+std::optional<absl::Time> AttemptLoop::PauseAfter429(
+    const absl::StatusOr<engine::HttpResponse>& result,
+    const ::gitlab::gateway::v1::RateLimit& advertised, int attempts,
+    absl::Time now) {
+  if (!result.ok() || result->status_code != 429) return std::nullopt;
+  std::optional<absl::Duration> delay = gitlab::RetryDelay(result->headers, now);
+  absl::Time until =
+      now + delay.value_or(limits::Backoff(parts_.options->retry, attempts, 1.0));
+  // GitLab's per-user throttles hold every call of the credential; an
+  // endpoint's limit only that endpoint (gitlab/throttle_scope.h).
+  limits::PauseScope scope =
+      gitlab::ScopeOf(advertised) == gitlab::ThrottleScope::kCredential
+          ? limits::PauseScope::kCredential
+          : limits::PauseScope::kRoute;
+  parts_.limiters->Pause(call_.credential_key, call_.credential_class, scope,
+                         call_.route, until, now);
+  return until;
+}
+
+int AttemptLoop::MaxAttempts() const {
+  const int gateway = parts_.options->retry.max_attempts;
+  return call_.max_attempts > 0 ? std::min(call_.max_attempts, gateway)
+                                : gateway;
+}
+
 bool AttemptLoop::ScheduleRetry(
     const absl::StatusOr<engine::HttpResponse>& result,
-    const ::gitlab::gateway::v1::RateLimit& advertised, absl::Time now) {
+    const ::gitlab::gateway::v1::RateLimit& advertised,
+    std::optional<absl::Time> paused_until, absl::Time now) {
   limits::AttemptResult attempt;
   std::string reason_text;
   if (result.ok()) {
@@ -199,17 +285,12 @@ bool AttemptLoop::ScheduleRetry(
   }
   absl::Time when = now;
   if (reason == limits::RetryReason::kRateLimited) {
-    // The whole credential pauses; the limiter holds this call until then.
-    std::optional<absl::Duration> delay = gitlab::RetryDelay(result->headers, now);
-    absl::Time until =
-        now + delay.value_or(limits::Backoff(options, attempts, 1.0));
-    parts_.limiters->Pause(call_.credential_key, call_.credential_class,
-                             until, now);
-    when = until;
+    // The limiter holds this call until the pause ends.
+    when = paused_until.value_or(now);
   } else if (reason != limits::RetryReason::kNone) {
     when = now + limits::Backoff(options, attempts, UnitRandom());
   }
-  if (reason == limits::RetryReason::kNone || attempts >= options.max_attempts ||
+  if (reason == limits::RetryReason::kNone || attempts >= MaxAttempts() ||
       when >= call_.http.deadline) {
     return false;
   }
@@ -268,6 +349,7 @@ void AttemptLoop::FinishShuttingDown() {
 }
 
 void AttemptLoop::Finish(gitlab::CallOutcome outcome) {
+  bool probe;
   {
     absl::MutexLock lock(&mu_);
     if (state_ == State::kDone) return;
@@ -276,7 +358,10 @@ void AttemptLoop::Finish(gitlab::CallOutcome outcome) {
       holds_retry_ = false;
       parts_.budget->RetryFinished();
     }
+    probe = std::exchange(holds_probe_, false);
   }
+  // A probe that ends without an answer (cancelled, shut down) releases too.
+  if (probe) parts_.limiters->EndProbe(call_.credential_key);
   parts_.budget->RequestFinished();
   gitlab::CallDone done = std::move(done_);
   done(std::move(outcome));

@@ -11,6 +11,7 @@
 #include "service/engine/http_types.h"
 #include "service/gitlab/call_outcome.h"
 #include "service/gitlab/prepared_call.h"
+#include "service/limits/credential_limiters.h"
 #include "service/pipeline/pipeline.h"
 #include "service/pipeline/upstream.h"
 
@@ -43,12 +44,28 @@ class AttemptLoop final : public CallHandle,
   enum class State { kWaiting, kInFlight, kDone };
 
   void Admit();
-  void Send();
+  // Waits for what `admission` (kAdmitAgain) names: its time, the deadline,
+  // or the end of the slow-start probe, whichever comes first; then Admit.
+  void AdmitLater(const limits::Admission& admission);
+  // The wake-up of wait `id`; a wake-up of an earlier wait is a no-op.
+  void Resume(uint64_t id, bool stopping);
+  // Sends the attempt granted as `seq` (Admission::seq).
+  void Send(uint64_t seq);
   void OnResult(absl::StatusOr<engine::HttpResponse> result);
+  // After a 429: pauses the credential (a per-user throttle) or the route
+  // (an endpoint limit) and returns when the pause ends; else nullopt.
+  std::optional<absl::Time> PauseAfter429(
+      const absl::StatusOr<engine::HttpResponse>& result,
+      const ::gitlab::gateway::v1::RateLimit& advertised, int attempts,
+      absl::Time now);
   // Schedules the next attempt, or returns false when it may not happen.
-  // `advertised` is the answer's already parsed RateLimit-* headers.
+  // `advertised` is the answer's already parsed RateLimit-* headers;
+  // `paused_until` what PauseAfter429 returned.
   bool ScheduleRetry(const absl::StatusOr<engine::HttpResponse>& result,
-                     const ::gitlab::gateway::v1::RateLimit& advertised, absl::Time now);
+                     const ::gitlab::gateway::v1::RateLimit& advertised,
+                     std::optional<absl::Time> paused_until, absl::Time now);
+  // Request.max_attempts capped by the gateway's setting.
+  int MaxAttempts() const;
   void Finish(gitlab::CallOutcome outcome);
   // Finishes with the last real error when an attempt was made, else with
   // `fallback`.
@@ -66,6 +83,14 @@ class AttemptLoop final : public CallHandle,
   std::optional<engine::TransferId> transfer_ ABSL_GUARDED_BY(mu_);
   int attempts_ ABSL_GUARDED_BY(mu_) = 0;
   bool holds_retry_ ABSL_GUARDED_BY(mu_) = false;
+  // This call's attempt is the credential's slow-start probe: its answer
+  // (OnResult) or its end (Finish) calls EndProbe.
+  bool holds_probe_ ABSL_GUARDED_BY(mu_) = false;
+  // Admission::seq of the attempt in flight, for Observe.
+  uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
+  // Bumped by each wait and each wake-up: only the current wait's first
+  // wake-up admits.
+  uint64_t wait_id_ ABSL_GUARDED_BY(mu_) = 0;
   // The last real error, returned when no further attempt is possible.
   std::optional<gitlab::CallOutcome> last_ ABSL_GUARDED_BY(mu_);
 };

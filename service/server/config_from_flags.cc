@@ -43,6 +43,7 @@ constexpr FlagEnv kFlagEnvironment[] = {
     {"batch_window", "GITLAB_GATEWAY_BATCH_WINDOW"},
     {"rate_limit_per_minute", "GITLAB_GATEWAY_RATE_LIMIT_PER_MINUTE"},
     {"rate_limit_burst", "GITLAB_GATEWAY_RATE_LIMIT_BURST"},
+    {"rate_limit_per_hour", "GITLAB_GATEWAY_RATE_LIMIT_PER_HOUR"},
     {"retry_max_attempts", "GITLAB_GATEWAY_RETRY_MAX_ATTEMPTS"},
     {"retry_base", "GITLAB_GATEWAY_RETRY_BASE"},
     {"retry_cap", "GITLAB_GATEWAY_RETRY_CAP"},
@@ -296,6 +297,16 @@ absl::StatusOr<GatewayConfig> ConfigFromFlags(const FlagValues& flags) {
   config.upstream.limiter.per_minute = flags.rate_limit_per_minute;
   problems.AtLeast("rate_limit_burst", flags.rate_limit_burst, 1.0);
   config.upstream.limiter.burst = flags.rate_limit_burst;
+  // 0 turns it off; below one call a minute it would stall a credential.
+  if (!(flags.rate_limit_per_hour == 0 ||
+        (std::isfinite(flags.rate_limit_per_hour) &&
+         flags.rate_limit_per_hour >= 60))) {
+    problems.Add("rate_limit_per_hour",
+                 absl::StrCat("must be 0 (no hourly limit) or a finite number "
+                              "of at least 60, got ",
+                              flags.rate_limit_per_hour));
+  }
+  config.upstream.limiter.per_hour = flags.rate_limit_per_hour;
 
   problems.AtLeast("retry_max_attempts", flags.retry_max_attempts, 1);
   config.upstream.retry.max_attempts = flags.retry_max_attempts;

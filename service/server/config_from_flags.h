@@ -44,6 +44,7 @@ struct FlagValues {
   int batch_window = 256;
   double rate_limit_per_minute = 2000;
   double rate_limit_burst = 100;
+  double rate_limit_per_hour = 0;  // 0: no hourly limit
   int retry_max_attempts = 3;
   absl::Duration retry_base = absl::Milliseconds(100);
   absl::Duration retry_cap = absl::Seconds(5);

@@ -78,6 +78,22 @@ TEST(PrepareTest, GraphqlGoesToTheGraphqlEndpoint) {
   EXPECT_TRUE(call.graphql);
 }
 
+TEST(PrepareTest, CarriesMaxAttempts) {
+  v1::Request request;
+  request.set_path("/user");
+  PreparedCall call;
+  ASSERT_TRUE(Prepare(request, Options(), absl::InfiniteFuture(), kNow, &call).ok());
+  EXPECT_EQ(call.max_attempts, 0);  // the gateway's setting
+  request.set_max_attempts(1);
+  ASSERT_TRUE(Prepare(request, Options(), absl::InfiniteFuture(), kNow, &call).ok());
+  EXPECT_EQ(call.max_attempts, 1);
+  request.set_max_attempts(-3);
+  grpc::Status status =
+      Prepare(request, Options(), absl::InfiniteFuture(), kNow, &call);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("max_attempts:"));
+}
+
 TEST(PrepareTest, RefusesInvalidInputNamingTheField) {
   v1::Request request;
   request.set_path("/projects/../admin");

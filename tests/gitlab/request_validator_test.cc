@@ -271,6 +271,10 @@ Edit OAuth(std::string t) {
 Edit Job(std::string t) {
   return [=](v1::Request& r) { r.mutable_credentials()->set_job_token(t); };
 }
+Edit MaxAttempts(int32_t n) {
+  return [=](v1::Request& r) { r.set_max_attempts(n); };
+}
+
 Edit Timeout(int64_t seconds, int32_t nanos) {
   return [=](v1::Request& r) {
     r.mutable_timeout()->set_seconds(seconds);
@@ -409,6 +413,12 @@ INSTANTIATE_TEST_SUITE_P(Rows, ValidateRequestTest, testing::ValuesIn(std::vecto
     {"TimeoutNegativeNanos", Timeout(0, -1), "timeout", kT, "must not be negative"},
     {"TimeoutNanosOverflow", Timeout(1, 1000000000), "timeout", kT, "nanos must be in [0, 999999999]"},
     {"TimeoutOutOfRange", Timeout(315576000001, 0), "timeout", kT, "out of range"},
+    // max_attempts
+    {"MaxAttemptsGatewayDefault", MaxAttempts(0), "", "", ""},
+    {"MaxAttemptsNoRetries", MaxAttempts(1), "", "", ""},
+    {"MaxAttemptsLarge", MaxAttempts(1000000), "", "", ""},
+    {"MaxAttemptsNegative", MaxAttempts(-1), "max_attempts", "INVALID_MAX_ATTEMPTS", "must not be negative"},
+    {"MaxAttemptsMinInt", MaxAttempts(INT32_MIN), "max_attempts", "INVALID_MAX_ATTEMPTS", "must not be negative"},
     // the first violation wins, in field order
     {"MethodBeforePath", All({Method("BREW"), Path("/../x")}), "method", "INVALID_METHOD", "unsupported method"},
     {"PathBeforeHeaders", All({Path("/%2e%2e"), Header("Host", "x")}), "path", "INVALID_PATH", "\"..\" segments are not allowed"},
@@ -416,6 +426,7 @@ INSTANTIATE_TEST_SUITE_P(Rows, ValidateRequestTest, testing::ValuesIn(std::vecto
     {"BodyBeforeCredentials", All({Text("{}"), Private("")}), "text", kB, "must be empty for GET"},
     {"CredentialsBeforeSudo", All({Private(""), Sudo("a\nb")}), "credentials.private_token", kC, "must not be empty"},
     {"SudoBeforeTimeout", All({Sudo("a\nb"), Timeout(0, 0)}), "sudo", kS, "control characters"},
+    {"TimeoutBeforeMaxAttempts", All({Timeout(0, 0), MaxAttempts(-2)}), "timeout", kT, "must be positive"},
 }), RowName);
 // clang-format on
 

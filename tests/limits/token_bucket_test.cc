@@ -67,13 +67,38 @@ TEST(TokenBucketTest, AdvertisedLimitCapsTheConfiguredRate) {
 }
 
 TEST(TokenBucketTest, RemainingQuotaIsSpreadUntilTheReset) {
-  TokenBucket b(100, 50, kT0);
-  b.Observe(6000, /*remaining=*/20, kT0 + absl::Seconds(10), kT0);
-  EXPECT_DOUBLE_EQ(b.rate(kT0), 2);  // 20 calls over 10 s
+  TokenBucket b(100, 10, kT0);
+  b.Observe(6000, /*remaining=*/30, kT0 + absl::Seconds(10), kT0);
+  // 10 held as burst, the other 20 refill over the 10 s: 2/s.
+  EXPECT_DOUBLE_EQ(b.rate(kT0), 2);
   EXPECT_DOUBLE_EQ(b.rate(kT0 + absl::Seconds(11)), 100);  // after the reset
-  // The burst shrank to the remaining quota: 20 now, then 2/s.
-  for (int i = 0; i < 20; ++i) ASSERT_EQ(b.Reserve(kT0, kNever), kT0) << i;
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(b.Reserve(kT0, kNever), kT0) << i;
   EXPECT_EQ(b.Reserve(kT0, kNever), kT0 + absl::Milliseconds(500));
+}
+
+// The remaining quota is what may be sent until the reset, burst and
+// refill together: never more (the old spread added the two).
+TEST(TokenBucketTest, NeverMoreThanTheRemainingQuotaBeforeTheReset) {
+  TokenBucket b(100, 50, kT0);
+  const absl::Time reset = kT0 + absl::Seconds(10);
+  b.Observe(6000, /*remaining=*/20, reset, kT0);
+  int before_reset = 0;
+  for (int i = 0; i < 100; ++i) {
+    if (*b.Reserve(kT0, kNever) < reset) ++before_reset;
+  }
+  EXPECT_EQ(before_reset, 20);
+  // After the reset the configured pace resumes.
+  TokenBucket c(100, 50, kT0);
+  c.Observe(6000, 20, reset, kT0);
+  for (int i = 0; i < 20; ++i) c.Reserve(kT0, kNever);
+  EXPECT_EQ(c.Reserve(kT0, kNever), reset + absl::Milliseconds(10));
+}
+
+TEST(TokenBucketTest, AdvertisedLimitCapsTheBurst) {
+  TokenBucket b(100, 100, kT0);
+  b.Observe(/*limit_per_minute=*/80, std::nullopt, std::nullopt, kT0);
+  for (int i = 0; i < 80; ++i) ASSERT_EQ(b.Reserve(kT0, kNever), kT0) << i;
+  EXPECT_GT(*b.Reserve(kT0, kNever), kT0);
 }
 
 TEST(TokenBucketTest, ExhaustedQuotaPausesUntilTheReset) {

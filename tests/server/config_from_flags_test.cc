@@ -47,6 +47,7 @@ TEST(ConfigFromFlagsTest, DefaultsGiveTodaysConfig) {
   EXPECT_EQ(config->paginate.max_pages, 1000);
   EXPECT_EQ(config->paginate.prefetch, 4);
   EXPECT_EQ(config->upstream.limiter.per_minute, 2000);
+  EXPECT_EQ(config->upstream.limiter.per_hour, 0);  // no hourly limit
   EXPECT_EQ(config->upstream.limiter.burst, 100);
   EXPECT_EQ(config->upstream.retry.max_attempts, 3);
   EXPECT_EQ(config->upstream.retry.base, absl::Milliseconds(100));
@@ -147,6 +148,21 @@ std::vector<Row> BadRows() {
        "rate_limit_burst", "must be a finite number of at least 1, got 0.5"},
       {"burst 0", [](FlagValues& f) { f.rate_limit_burst = 0; },
        "rate_limit_burst", "must be a finite number of at least 1, got 0"},
+      {"per_hour -1", [](FlagValues& f) { f.rate_limit_per_hour = -1; },
+       "rate_limit_per_hour",
+       "must be 0 (no hourly limit) or a finite number of at least 60, got -1"},
+      {"per_hour 59", [](FlagValues& f) { f.rate_limit_per_hour = 59; },
+       "rate_limit_per_hour",
+       "must be 0 (no hourly limit) or a finite number of at least 60, got 59"},
+      {"per_hour 0.5", [](FlagValues& f) { f.rate_limit_per_hour = 0.5; },
+       "rate_limit_per_hour",
+       "must be 0 (no hourly limit) or a finite number of at least 60, got 0.5"},
+      {"per_hour nan", [](FlagValues& f) { f.rate_limit_per_hour = kNaN; },
+       "rate_limit_per_hour",
+       "must be 0 (no hourly limit) or a finite number of at least 60, got nan"},
+      {"per_hour inf", [](FlagValues& f) { f.rate_limit_per_hour = kInf; },
+       "rate_limit_per_hour",
+       "must be 0 (no hourly limit) or a finite number of at least 60, got inf"},
       {"attempts 0", [](FlagValues& f) { f.retry_max_attempts = 0; },
        "retry_max_attempts", "must be at least 1, got 0"},
       {"retry_base 0",
@@ -280,6 +296,7 @@ TEST(ConfigFromFlagsTest, EdgeValuesAreAccepted) {
   flags.batch_window = 1;
   flags.rate_limit_per_minute = 0;
   flags.rate_limit_burst = 1;
+  flags.rate_limit_per_hour = 60;
   flags.retry_max_attempts = 1;
   flags.retry_base = absl::Milliseconds(1);
   flags.retry_cap = absl::Milliseconds(1);
@@ -300,6 +317,7 @@ TEST(ConfigFromFlagsTest, EdgeValuesAreAccepted) {
     EXPECT_EQ(config->batch_window, 1);
     EXPECT_EQ(config->upstream.limiter.per_minute, 0);
     EXPECT_EQ(config->upstream.limiter.burst, 1);
+    EXPECT_EQ(config->upstream.limiter.per_hour, 60);
     EXPECT_EQ(config->upstream.retry.max_attempts, 1);
     EXPECT_EQ(config->upstream.retry_budget_ratio, ratio);
     EXPECT_EQ(config->upstream.retry_budget_min, 0);

@@ -121,13 +121,16 @@ TEST(RateLimitTest, BucketHoldsUpstreamToRateAndBurst) {
   EXPECT_LE(late, seen.size() / 10);
 }
 
-// First call with token "a" gets 429 + `header`; everything after answers 200.
+// First call with token "a" gets 429 + `header` from GitLab's per-user
+// throttle (which pauses the whole credential); everything after answers 200.
 void FirstRateLimitedThenOk(FakeGitLab& fake, std::string name,
                             std::string value) {
   auto first = std::make_shared<std::atomic<bool>>(true);
   fake.SetHandler([first, name, value](const RecordedRequest& r) {
     if (r.Header("PRIVATE-TOKEN") == "a" && first->exchange(false)) {
-      return Reply::Text(429, "Retry later").WithHeader(name, value);
+      return Reply::Text(429, "Retry later")
+          .WithHeader("RateLimit-Name", "throttle_authenticated_api")
+          .WithHeader(name, value);
     }
     return Reply::Json(200, R"({"ok":true})");
   });

@@ -122,7 +122,8 @@ int RunShell(const std::string& command, std::string* text) {
 TEST(ServerOpsTest, MalformedEnvironmentIsRefusedByName) {
   for (const char* setting :
        {"GITLAB_GATEWAY_MAX_IN_FLIGHT=lots", "GITLAB_GATEWAY_DEFAULT_TIMEOUT=soon",
-        "GITLAB_GATEWAY_RATE_LIMIT_BURST=many"}) {
+        "GITLAB_GATEWAY_RATE_LIMIT_BURST=many",
+        "GITLAB_GATEWAY_RATE_LIMIT_PER_HOUR=hourly"}) {
     std::string text;
     int status = RunShell(absl::StrCat("timeout 10 env ", setting, " ",
                                        GG_GATEWAY_BINARY,
@@ -154,6 +155,9 @@ TEST(ServerOpsTest, OutOfRangeValuesAreRefusedByName) {
       {"GITLAB_GATEWAY_ACCESS_LOG=/nonexistent-dir/access.log", "",
        "--access_log (env GITLAB_GATEWAY_ACCESS_LOG): directory "
        "/nonexistent-dir does not exist or is not writable"},
+      {"GITLAB_GATEWAY_RATE_LIMIT_PER_HOUR=30", "",
+       "--rate_limit_per_hour (env GITLAB_GATEWAY_RATE_LIMIT_PER_HOUR): must "
+       "be 0 (no hourly limit) or a finite number of at least 60, got 30"},
   };
   for (const Row& row : rows) {
     std::string text;
