@@ -153,6 +153,10 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
   if (result.ok()) {
     metrics.ObserveUpstream(call_.http.method, call_.route,
                             result->status_code, result->latency);
+    metrics.CountBodyBytes(
+        call_.route, result->body.size() + result->streamed_bytes,
+        (call_.http.body.has_value() ? call_.http.body->size() : 0) +
+            result->uploaded_bytes);
     advertised = gitlab::ParseRateLimit(result->headers);
     if (advertised.has_limit() || advertised.has_remaining()) {
       std::optional<absl::Time> reset;
@@ -180,6 +184,12 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
 bool AttemptLoop::ScheduleRetry(
     const absl::StatusOr<engine::HttpResponse>& result,
     const ::gitlab::gateway::v1::RateLimit& advertised, absl::Time now) {
+  // A streamed body cannot be replayed: an upload's source is consumed, and
+  // a download's first bytes may already be with the caller.
+  if (call_.http.source != nullptr ||
+      (call_.http.sink != nullptr && call_.http.sink->Committed())) {
+    return false;
+  }
   limits::AttemptResult attempt;
   std::string reason_text;
   if (result.ok()) {

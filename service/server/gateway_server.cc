@@ -55,8 +55,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   batch.window = config.batch_window;
   batch.stream_budget_bytes = config.stream_budget_bytes;
   batch.memory = self->memory_budget_;
+  DownloadOptions download;
+  download.max_bytes = config.max_download_bytes;
   self->service_ = std::make_unique<GatewayService>(
-      self->caller_.get(), metrics, std::move(batch), config.paginate);
+      self->caller_.get(), metrics, std::move(batch), config.paginate,
+      std::move(download));
 
   grpc::EnableDefaultHealthCheckService(true);
   // libgrpc++ serves grpc.health.v1 without registering its descriptors;

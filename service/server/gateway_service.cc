@@ -10,6 +10,7 @@
 #include "service/engine/byte_account.h"
 #include "service/gitlab/status_mapping.h"
 #include "service/server/batch_reactor.h"
+#include "service/server/download_reactor.h"
 #include "service/server/message_codec.h"
 #include "service/server/paginate_reactor.h"
 #include "service/server/rpc_status.h"
@@ -95,13 +96,14 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
   std::shared_ptr<UpstreamCall> call_ ABSL_GUARDED_BY(mu_);
 };
 
-// A Paginate whose request could not be decoded: answers at once.
-class RefusedPaginate final
-    : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+// A Paginate or Download whose request could not be decoded: answers at
+// once.
+class RefusedStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  RefusedPaginate(metrics::Metrics* metrics, const grpc::Status& status) {
-    metrics->RpcStarted("Paginate", "server_stream");
-    metrics->RpcHandled("Paginate", "server_stream", status.error_code(),
+  RefusedStream(metrics::Metrics* metrics, absl::string_view method,
+                const grpc::Status& status) {
+    metrics->RpcStarted(method, "server_stream");
+    metrics->RpcHandled(method, "server_stream", status.error_code(),
                         absl::ZeroDuration());
     Finish(status);
   }
@@ -112,12 +114,18 @@ class RefusedPaginate final
 
 GatewayService::GatewayService(UpstreamCaller* caller,
                                metrics::Metrics* metrics, BatchOptions batch,
-                               PaginateOptions paginate_options)
+                               PaginateOptions paginate_options,
+                               DownloadOptions download)
     : caller_(caller),
       metrics_(metrics),
       batch_(std::move(batch)),
       paginate_options_([&] {
         PaginateOptions options = paginate_options;
+        options.memory = batch_.memory;
+        return options;
+      }()),
+      download_options_([&] {
+        DownloadOptions options = std::move(download);
         options.memory = batch_.memory;
         return options;
       }()) {
@@ -140,10 +148,24 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* GatewayService::Paginate(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   v1::PaginateRequest parsed;
   if (std::optional<grpc::Status> refused = DecodeMessage(*request, &parsed)) {
-    return new RefusedPaginate(metrics_, *refused);
+    return new RefusedStream(metrics_, "Paginate", *refused);
   }
   return new PaginateReactor(caller_, metrics_, context, parsed,
                              paginate_options_);
+}
+
+}  // namespace gitlab_gateway::server
+
+namespace gitlab_gateway::server {
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* GatewayService::Download(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  v1::Request parsed;
+  if (std::optional<grpc::Status> refused = DecodeMessage(*request, &parsed)) {
+    return new RefusedStream(metrics_, "Download", *refused);
+  }
+  return new DownloadReactor(caller_, metrics_, context, parsed,
+                             download_options_);
 }
 
 }  // namespace gitlab_gateway::server

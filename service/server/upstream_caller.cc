@@ -33,7 +33,9 @@ UpstreamCaller::UpstreamCaller(pipeline::Upstream* upstream,
 std::shared_ptr<UpstreamCall> UpstreamCaller::Start(
     const auth::Caller& caller, const v1::Request& request, absl::Time rpc_deadline, CallDone done,
     uint64_t flow, const std::string* url,
-    std::shared_ptr<engine::ByteAccount> account) {
+    std::shared_ptr<engine::ByteAccount> account,
+    std::shared_ptr<engine::BodySink> sink,
+    std::shared_ptr<engine::BodySource> source) {
   gitlab::PreparedCall call;
   grpc::Status refused =
       gitlab::Prepare(request, prepare_, rpc_deadline, absl::Now(), &call);
@@ -47,6 +49,8 @@ std::shared_ptr<UpstreamCall> UpstreamCaller::Start(
   call.http.flow = flow;
   if (url != nullptr) call.http.url = *url;
   call.http.account = std::move(account);
+  call.http.sink = std::move(sink);
+  call.http.source = std::move(source);
   return upstream_->Start(std::move(call), std::move(done));
 }
 

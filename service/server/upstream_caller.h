@@ -59,12 +59,16 @@ class UpstreamCaller {
   // stream otherwise (see NewFlow). `url`, when set, replaces the URL built
   // from the request (a validated keyset Link rel="next", sent exactly).
   // `account`, when set, is charged with every answer's body as it arrives
-  // (see engine::HttpRequest::account); the caller releases it.
+  // (see engine::HttpRequest::account); the caller releases it. `sink` /
+  // `source`, when set, stream the answer's / request's body (see
+  // engine/body_stream.h).
   // Returns null when the call was refused (and `done` already ran).
   std::shared_ptr<UpstreamCall> Start(
       const auth::Caller& caller, const v1::Request& request, absl::Time rpc_deadline, CallDone done,
       uint64_t flow = 0, const std::string* url = nullptr,
-      std::shared_ptr<engine::ByteAccount> account = nullptr);
+      std::shared_ptr<engine::ByteAccount> account = nullptr,
+      std::shared_ptr<engine::BodySink> sink = nullptr,
+      std::shared_ptr<engine::BodySource> source = nullptr);
 
   // A fresh fair-queueing key for a stream. Any thread.
   uint64_t NewFlow() { return upstream_->NewFlow(); }
