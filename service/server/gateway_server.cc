@@ -57,9 +57,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   batch.memory = self->memory_budget_;
   DownloadOptions download;
   download.max_bytes = config.max_download_bytes;
+  UploadOptions upload;
+  upload.max_bytes = config.max_upload_bytes;
   self->service_ = std::make_unique<GatewayService>(
       self->caller_.get(), metrics, std::move(batch), config.paginate,
-      std::move(download));
+      std::move(download), std::move(upload));
 
   grpc::EnableDefaultHealthCheckService(true);
   // libgrpc++ serves grpc.health.v1 without registering its descriptors;

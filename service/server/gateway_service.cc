@@ -11,6 +11,7 @@
 #include "service/gitlab/status_mapping.h"
 #include "service/server/batch_reactor.h"
 #include "service/server/download_reactor.h"
+#include "service/server/upload_reactor.h"
 #include "service/server/message_codec.h"
 #include "service/server/paginate_reactor.h"
 #include "service/server/rpc_status.h"
@@ -115,7 +116,7 @@ class RefusedStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 GatewayService::GatewayService(UpstreamCaller* caller,
                                metrics::Metrics* metrics, BatchOptions batch,
                                PaginateOptions paginate_options,
-                               DownloadOptions download)
+                               DownloadOptions download, UploadOptions upload)
     : caller_(caller),
       metrics_(metrics),
       batch_(std::move(batch)),
@@ -126,6 +127,11 @@ GatewayService::GatewayService(UpstreamCaller* caller,
       }()),
       download_options_([&] {
         DownloadOptions options = std::move(download);
+        options.memory = batch_.memory;
+        return options;
+      }()),
+      upload_options_([&] {
+        UploadOptions options = std::move(upload);
         options.memory = batch_.memory;
         return options;
       }()) {
@@ -166,6 +172,12 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* GatewayService::Download(
   }
   return new DownloadReactor(caller_, metrics_, context, parsed,
                              download_options_);
+}
+
+grpc::ServerReadReactor<grpc::ByteBuffer>* GatewayService::Upload(
+    grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
+  return new UploadReactor(caller_, metrics_, context, response,
+                           upload_options_);
 }
 
 }  // namespace gitlab_gateway::server

@@ -23,7 +23,8 @@ using RawGatewayService = v1::Gateway::WithRawCallbackMethod_Execute<
     v1::Gateway::WithRawCallbackMethod_BatchExecute<
         v1::Gateway::WithRawCallbackMethod_Paginate<
             v1::Gateway::WithRawCallbackMethod_Download<
-                v1::Gateway::Service>>>>;
+                v1::Gateway::WithRawCallbackMethod_Upload<
+                    v1::Gateway::Service>>>>>;
 
 // The gitlab.gateway.v1.Gateway service on gRPC's callback API. Reactions never
 // block: upstream work goes to the engine, which finishes RPCs from its loop
@@ -38,10 +39,10 @@ class GatewayService final : public RawGatewayService {
  public:
   // `batch.memory` is shared by every call (null: no gateway-wide budget);
   // `paginate.memory` is set from it.
-  // `download.memory` is set from `batch.memory` too.
+  // `download.memory` and `upload.memory` are set from `batch.memory` too.
   GatewayService(UpstreamCaller* caller, metrics::Metrics* metrics,
                  BatchOptions batch, PaginateOptions paginate_options,
-                 DownloadOptions download = {});
+                 DownloadOptions download = {}, UploadOptions upload = {});
 
   grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context,
                                     const grpc::ByteBuffer* request,
@@ -58,12 +59,17 @@ class GatewayService final : public RawGatewayService {
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;
 
+  grpc::ServerReadReactor<grpc::ByteBuffer>* Upload(
+      grpc::CallbackServerContext* context,
+      grpc::ByteBuffer* response) override;
+
  private:
   UpstreamCaller* const caller_;
   metrics::Metrics* const metrics_;
   const BatchOptions batch_;
   const PaginateOptions paginate_options_;
   const DownloadOptions download_options_;
+  const UploadOptions upload_options_;
 };
 
 }  // namespace gitlab_gateway::server

@@ -41,8 +41,8 @@ struct DownloadOptions {
 };
 
 struct UploadOptions {
-  // A body longer than this fails the upload (RESPONSE_TOO_LARGE... see
-  // UploadReactor); 0 = unlimited.
+  // A body longer than this fails the upload (INVALID_ARGUMENT); 0 =
+  // unlimited.
   uint64_t max_bytes = 0;
   std::shared_ptr<engine::ByteBudget> memory;
 };
