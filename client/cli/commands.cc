@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/cli/json_pretty.h"
+#include "client/cli/transfer_commands.h"
 #include "gitlab_gateway/client/client.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
@@ -34,6 +35,8 @@ void ToProto(absl::Duration d, google::protobuf::Duration* out) {
   out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
 }
 
+}  // namespace
+
 // One call: --deadline, else --timeout plus the margin. A stream (batch,
 // paginate): --deadline, else an hour; --timeout bounds each item instead.
 Client MakeClient(const CliArgs& args, bool stream) {
@@ -53,6 +56,8 @@ int Fail(const absl::Status& status, std::ostream& err) {
   err << "error: " << DecodeError(status).ToString();
   return kExitFailed;
 }
+
+namespace {
 
 std::string ContentType(const v1::Response& response) {
   for (const v1::Header& h : response.headers()) {
@@ -83,6 +88,8 @@ void PrintBody(const v1::Response& response, const CliArgs& args,
   if (text.back() != '\n') out << "\n";
 }
 
+}  // namespace
+
 void PrintResponse(const v1::Response& response, const CliArgs& args,
                    std::ostream& out) {
   if (args.json) {
@@ -100,6 +107,8 @@ void PrintResponse(const v1::Response& response, const CliArgs& args,
   }
   PrintBody(response, args, out);
 }
+
+namespace {
 
 int RunCall(const CliArgs& args, Io io) {
   Client client = MakeClient(args, /*stream=*/false);
@@ -306,6 +315,11 @@ int Run(const std::vector<std::string>& argv, const EnvLookup& env, Io io) {
   if (command == "batch") return RunBatch(*args, io);
   if (command == "paginate") return RunPaginate(*args, io);
   if (command == "health") return RunHealth(*args, io);
+  if (command == "download") return RunDownload(*args, io);
+  if (command == "upload") return RunUpload(*args, io);
+  if (command == "get" && !args->json && !args->graphql) {
+    return RunGet(*args, io);
+  }
   return RunCall(*args, io);
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "client/cli/cli_args.h"
+#include "gitlab_gateway/client/client.h"
 
 namespace gitlab_gateway::cli {
 
@@ -29,6 +30,15 @@ int Run(const std::vector<std::string>& args, const EnvLookup& env, Io io);
 
 // The request a get/post/.../paginate command sends.
 v1::Request BuildRequest(const CliArgs& args);
+
+// Shared by the commands (commands.cc).
+// A client whose deadline suits one call or (`stream`) a stream.
+client::Client MakeClient(const CliArgs& args, bool stream);
+// Prints the decoded error on `err`; returns kExitFailed.
+int Fail(const absl::Status& status, std::ostream& err);
+// Prints a Response as -i/--json/--raw ask.
+void PrintResponse(const v1::Response& response, const CliArgs& args,
+                   std::ostream& out);
 
 }  // namespace gitlab_gateway::cli
 

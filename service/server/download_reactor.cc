@@ -117,6 +117,7 @@ void DownloadReactor::Bind(std::function<void()> resume) {
   absl::MutexLock lock(&mu_);
   resume_ = std::move(resume);
   paused_ = false;
+  ++attempts_;
 }
 
 void DownloadReactor::OnHead(int status_code,
@@ -124,6 +125,7 @@ void DownloadReactor::OnHead(int status_code,
   v1::Response head = StreamedHead(status_code, headers);
   head.set_id(id_);
   absl::MutexLock lock(&mu_);
+  head.set_attempts(attempts_);
   head_ = std::move(head);
 }
 

@@ -90,6 +90,7 @@ class DownloadReactor final
   absl::Mutex mu_;
   std::shared_ptr<UpstreamCall> call_ ABSL_GUARDED_BY(mu_);
   std::function<void()> resume_ ABSL_GUARDED_BY(mu_);
+  int attempts_ ABSL_GUARDED_BY(mu_) = 0;  // one Bind per attempt
   std::optional<v1::Response> head_ ABSL_GUARDED_BY(mu_);
   bool head_sent_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<std::string> chunks_ ABSL_GUARDED_BY(mu_);

@@ -147,6 +147,7 @@ TEST(DownloadTest, NoRetryOnceTheBodyStartedButBeforeIt) {
     grpc::Status status = d.ReadAll();
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(d.bytes, 3 * kMiB);
+    EXPECT_EQ(d.head.attempts(), 2);
     EXPECT_EQ(h.fake.request_count(), 2u);
   }
   // A failure after the body started: not retried.
