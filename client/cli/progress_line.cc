@@ -59,8 +59,8 @@ void ProgressLine::Draw(bool final) {
   if (!final && now - last_draw_ < absl::Milliseconds(100)) return;
   last_draw_ = now;
   // Padded so that a shorter line covers the previous one.
-  out_ << "\r" << absl::StrFormat("%-70s", Format(label_, bytes_, total_,
-                                                  now - start_))
+  out_ << "\r"
+       << absl::StrFormat("%-70s", Format(label_, bytes_, total_, now - start_))
        << (final ? "\n" : "") << std::flush;
 }
 

@@ -154,8 +154,8 @@ int RunUpload(const CliArgs& args, Io io) {
   ProgressLine progress(io.err, io.progress, "upload");
   if (size.has_value()) progress.SetTotal(static_cast<uint64_t>(*size));
   bool read_failed = false;
-  absl::StatusOr<v1::Response> response = client.Upload(
-      request, size, [&](std::string* piece) {
+  absl::StatusOr<v1::Response> response =
+      client.Upload(request, size, [&](std::string* piece) {
         piece->resize(kPieceBytes);
         in.read(piece->data(), static_cast<std::streamsize>(kPieceBytes));
         piece->resize(static_cast<size_t>(in.gcount()));

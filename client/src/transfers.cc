@@ -16,7 +16,8 @@ absl::Status Client::Download(const v1::Request& request,
   v1::DownloadChunk chunk;
   bool stopped = false;
   while (reader->Read(&chunk)) {
-    bool more = chunk.has_head() ? on_head(chunk.head()) : on_data(chunk.data());
+    bool more =
+        chunk.has_head() ? on_head(chunk.head()) : on_data(chunk.data());
     if (!more) {
       stopped = true;
       context->TryCancel();

@@ -67,8 +67,8 @@ struct Transfer;
 // Waiting transfers are served round-robin across HttpRequest::flow, so one
 // big batch cannot starve other callers.
 //
-// Submit, Cancel, Resume and load() may be called from any thread. Completions run on
-// the loop thread, exactly once per accepted submission.
+// Submit, Cancel, Resume and load() may be called from any thread.
+// Completions run on the loop thread, exactly once per accepted submission.
 //
 //   auto engine = Engine::Create(options);
 //   auto id = (*engine)->Submit(std::move(request), [](auto result) { ... });

@@ -129,13 +129,13 @@ void DownloadReactor::OnHead(int status_code,
   head_ = std::move(head);
 }
 
-engine::BodySink::Take DownloadReactor::OnData(const char* data,
-                                               size_t size) {
+engine::BodySink::Take DownloadReactor::OnData(const char* data, size_t size) {
   Next next;
   {
     absl::MutexLock lock(&mu_);
     if (cancelled_) return engine::BodySink::Take::kAbort;
-    if (max_bytes_ > 0 && received_ + size > max_bytes_) return engine::BodySink::Take::kTooLarge;
+    if (max_bytes_ > 0 && received_ + size > max_bytes_)
+      return engine::BodySink::Take::kTooLarge;
     if (pending_bytes_ >= kMaxPendingBytes) {
       paused_ = true;
       pauses.fetch_add(1, std::memory_order_relaxed);
@@ -262,8 +262,8 @@ void DownloadReactor::Act(Next next) {
     StartWrite(&writing_);
   }
   if (next.finish.has_value()) {
-    metrics_->RpcHandled("Download", "server_stream",
-                         next.finish->error_code(), absl::Now() - started_);
+    metrics_->RpcHandled("Download", "server_stream", next.finish->error_code(),
+                         absl::Now() - started_);
     Finish(*next.finish);
   }
 }

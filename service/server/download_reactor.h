@@ -83,7 +83,7 @@ class DownloadReactor final
   const std::shared_ptr<engine::ByteBudget> memory_;
   const auth::Caller caller_identity_;
   const std::string id_;  // the Request's, echoed in the head
-  size_t reserved_ = 0;  // of memory_, set in the constructor
+  size_t reserved_ = 0;   // of memory_, set in the constructor
   // Only touched between StartWrite and OnWriteDone.
   grpc::ByteBuffer writing_;
 

@@ -179,9 +179,10 @@ void UploadReactor::OnReadDone(bool ok) {
       const size_t n = chunk.data().size();
       received_ += n;
       if (size_ >= 0 && received_ > static_cast<uint64_t>(size_)) {
-        Refuse(Invalid("data", absl::StrCat("more than the ", size_,
-                                            " bytes announced in size"),
-                       "SIZE_MISMATCH"));
+        Refuse(Invalid(
+            "data",
+            absl::StrCat("more than the ", size_, " bytes announced in size"),
+            "SIZE_MISMATCH"));
       } else if (max_bytes_ > 0 && received_ > max_bytes_) {
         Refuse(Invalid("data",
                        absl::StrCat("exceeds the gateway's upload limit of ",
@@ -291,7 +292,8 @@ UploadReactor::Next UploadReactor::Plan() {
     next.resume = resume_;
   }
   const bool call_over = upstream_done_ || (!started_call_ && call_ == nullptr);
-  if (!read_pending_ && call_over && (refused_.has_value() || end_.has_value())) {
+  if (!read_pending_ && call_over &&
+      (refused_.has_value() || end_.has_value())) {
     finished_ = true;
     next.finish = refused_.has_value() ? *refused_ : *end_;
   }
@@ -303,8 +305,8 @@ void UploadReactor::Act(Next next) {
   if (next.resume) next.resume();
   if (next.read) StartRead(&reading_);
   if (next.finish.has_value()) {
-    metrics_->RpcHandled("Upload", "client_stream",
-                         next.finish->error_code(), absl::Now() - started_);
+    metrics_->RpcHandled("Upload", "client_stream", next.finish->error_code(),
+                         absl::Now() - started_);
     Finish(*next.finish);
   }
 }

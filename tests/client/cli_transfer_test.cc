@@ -89,9 +89,9 @@ TEST_F(CliTransferTest, UploadSendsTheFileByteIdentical) {
   const std::string body = Pattern(3 * kMiB + 5);
   std::ofstream(path, std::ios::binary) << body;
   harness_.fake.Enqueue(Reply::Json(201, R"({"message":"201 Created"})"));
-  int code = Run({"upload", "/projects/7/packages/generic/tool/1.0/tool.bin",
-                  "-i", path},
-                 /*progress=*/true);
+  int code = Run(
+      {"upload", "/projects/7/packages/generic/tool/1.0/tool.bin", "-i", path},
+      /*progress=*/true);
   std::remove(path.c_str());
   ASSERT_EQ(code, cli::kExitOk) << err_.str();
   RecordedRequest received = harness_.fake.requests().back();
@@ -139,9 +139,9 @@ TEST(ProgressLineTest, FormatsBytesRateAndPercentWhenKnown) {
   EXPECT_EQ(cli::ProgressLine::Format("download", 3 * kMiB, 12 * kMiB,
                                       absl::Seconds(2)),
             "download  3.0 MiB  1.5 MiB/s  25% [#####...............]");
-  EXPECT_EQ(cli::ProgressLine::Format("upload", 512, std::nullopt,
-                                      absl::Seconds(1)),
-            "upload  512 B  512 B/s");
+  EXPECT_EQ(
+      cli::ProgressLine::Format("upload", 512, std::nullopt, absl::Seconds(1)),
+      "upload  512 B  512 B/s");
 }
 
 }  // namespace

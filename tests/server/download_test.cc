@@ -44,9 +44,9 @@ TEST(DownloadTest, StreamsHalfAGigabyteWithBoundedMemory) {
   // the RSS measured is the gateway's (and the fake's), not the reader's.
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  auto stub = v1::Gateway::NewStub(grpc::CreateCustomChannel(
-      absl::StrCat("127.0.0.1:", h.server->port()),
-      grpc::InsecureChannelCredentials(), args));
+  auto stub = v1::Gateway::NewStub(
+      grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", h.server->port()),
+                                grpc::InsecureChannelCredentials(), args));
   {
     h.fake.Enqueue(PatternReply(8 * kMiB));
     DownloadStream warm(*stub, Get(kArtifact));
@@ -174,8 +174,8 @@ TEST(DownloadTest, RangeRequestResumesFromTheOffset) {
     if (from > 0) {
       reply.status = 206;
       reply.headers.emplace_back(
-          "Content-Range", absl::StrCat("bytes ", from, "-", kSize - 1, "/",
-                                        kSize));
+          "Content-Range",
+          absl::StrCat("bytes ", from, "-", kSize - 1, "/", kSize));
     }
     return reply;
   });

@@ -95,6 +95,33 @@ TEST(UploadTest, QuarterGigabyteArrivesByteIdenticalWithBoundedMemory) {
             << " KiB\n";
 }
 
+TEST(UploadTest, BodyBytesInAndOutAreCountedPerRoute) {
+  GatewayHarness h([](server::GatewayConfig& config) {
+    config.metrics_address = "127.0.0.1:0";
+  });
+  h.fake.Enqueue(Reply::Json(201, R"({"id":1})"));
+  ASSERT_TRUE(UploadPattern(*h.stub, Put(kPackage), 3 * kMiB).status.ok());
+  Reply download;
+  download.pattern_bytes = 2 * kMiB + 1;
+  h.fake.Enqueue(download);
+  DownloadStream d(*h.stub, Get("/projects/7/jobs/1/artifacts"));
+  ASSERT_TRUE(d.ReadAll().ok());
+  std::string metrics = h.ScrapeMetrics();
+  const std::string package =
+      "{route=\"/projects/:id/packages/generic/:id/:id/:id\"}";
+  EXPECT_THAT(metrics, ::testing::HasSubstr(absl::StrCat(
+                           "gitlab_gateway_upstream_sent_bytes_total", package,
+                           " 3145728\n")));
+  // The Upload's JSON answer ({"id":1}) counts as received on its route.
+  EXPECT_THAT(metrics, ::testing::HasSubstr(absl::StrCat(
+                           "gitlab_gateway_upstream_received_bytes_total",
+                           package, " 8\n")));
+  EXPECT_THAT(metrics,
+              ::testing::HasSubstr(
+                  "gitlab_gateway_upstream_received_bytes_total{route=\"/"
+                  "projects/:id/jobs/:id/artifacts\"} 2097153\n"));
+}
+
 TEST(UploadTest, UnknownSizeIsSentChunked) {
   GatewayHarness h;
   // The fake refuses chunked request bodies with 411: the gateway sent
@@ -137,14 +164,13 @@ TEST(UploadTest, BadStreamsAreRefusedByField) {
   });
   v1::Request get = Put(kPackage);
   get.set_method("GET");
-  EXPECT_EQ(ViolatedField(RpcStatus(
-                UploadPattern(*h.stub, get, 10).status)),
+  EXPECT_EQ(ViolatedField(RpcStatus(UploadPattern(*h.stub, get, 10).status)),
             "request.method");
   v1::Request with_body = Put(kPackage);
   with_body.set_text("inline");
-  EXPECT_EQ(ViolatedField(RpcStatus(
-                UploadPattern(*h.stub, with_body, 10).status)),
-            "request.body");
+  EXPECT_EQ(
+      ViolatedField(RpcStatus(UploadPattern(*h.stub, with_body, 10).status)),
+      "request.body");
   // Over the limit, announced or not.
   EXPECT_EQ(ViolatedField(RpcStatus(
                 UploadPattern(*h.stub, Put(kPackage), 3 * kMiB).status)),
