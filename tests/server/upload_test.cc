@@ -89,8 +89,10 @@ TEST(UploadTest, QuarterGigabyteArrivesByteIdenticalWithBoundedMemory) {
   EXPECT_EQ(received.body_size, kSize);
   EXPECT_EQ(received.body_hash, result.hash);
   peak = std::max(peak, ResidentBytes());
-  EXPECT_LT(peak - before, 24 * kMiB)
-      << "RSS before " << before << " peak " << peak;
+  if (kRssIsMeaningful) {
+    EXPECT_LT(peak - before, 24 * kMiB)
+        << "RSS before " << before << " peak " << peak;
+  }
   std::cout << "256 MiB in " << took << ", RSS +" << (peak - before) / 1024
             << " KiB\n";
 }
