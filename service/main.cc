@@ -214,6 +214,15 @@ ABSL_FLAG(int, memory_budget_mb,
           "MiB of request and response bodies the gateway buffers at once; "
           "beyond it calls fail with RESOURCE_EXHAUSTED (GATEWAY_OVERLOADED); "
           "0 = 16 x max_response_mb [env GITLAB_GATEWAY_MEMORY_BUDGET_MB]");
+ABSL_FLAG(int, max_download_mb,
+          EnvIntOr("GITLAB_GATEWAY_MAX_DOWNLOAD_MB",
+                   Defaults().max_download_mb),
+          "largest body one Download streams, MiB; 0 = unlimited "
+          "[env GITLAB_GATEWAY_MAX_DOWNLOAD_MB]");
+ABSL_FLAG(int, max_upload_mb,
+          EnvIntOr("GITLAB_GATEWAY_MAX_UPLOAD_MB", Defaults().max_upload_mb),
+          "largest body one Upload streams, MiB; 0 = unlimited "
+          "[env GITLAB_GATEWAY_MAX_UPLOAD_MB]");
 ABSL_FLAG(absl::Duration, default_timeout,
           EnvDurationOr("GITLAB_GATEWAY_DEFAULT_TIMEOUT",
                         Defaults().default_timeout),
@@ -281,6 +290,8 @@ gitlab_gateway::server::FlagValues ReadFlags() {
   flags.max_timeout = absl::GetFlag(FLAGS_max_timeout);
   flags.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
   flags.trim_after_burst = absl::GetFlag(FLAGS_trim_after_burst);
+  flags.max_download_mb = absl::GetFlag(FLAGS_max_download_mb);
+  flags.max_upload_mb = absl::GetFlag(FLAGS_max_upload_mb);
   flags.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   flags.gitlab_token = EnvOr("GITLAB_TOKEN", "");
   for (const auto& [name, env] : gitlab_gateway::server::FlagEnvironment()) {

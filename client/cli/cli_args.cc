@@ -14,8 +14,8 @@ namespace {
 
 const absl::flat_hash_set<std::string>& Commands() {
   static const auto* commands = new absl::flat_hash_set<std::string>{
-      "get",  "post",  "put",      "patch",  "delete",
-      "head", "batch", "paginate", "health", "help"};
+      "get",  "post",  "put",      "patch",  "delete",   "head",
+      "batch", "paginate", "health", "help", "download", "upload"};
   return *commands;
 }
 
@@ -171,6 +171,13 @@ absl::Status ApplyFlag(
       return absl::OkStatus();
     });
   };
+  if (name == "-o" || name == "--output" || name == "--input") {
+    std::string* field = name == "--input" ? &out->input : &out->output;
+    return with_value([field](const std::string& v) {
+      *field = v;
+      return absl::OkStatus();
+    });
+  }
   if (name == "--max-pages") return set_count(&out->max_pages);
   if (name == "--max-items") return set_count(&out->max_items);
   if (name == "--private-token" || name == "--oauth-token" ||
@@ -188,6 +195,10 @@ bool ApplySwitch(const std::string& name, CliArgs* out) {
   if (name == "--json") return out->json = true;
   if (name == "--graphql") return out->graphql = true;
   if (name == "--tls") return out->tls = true;
+  if (name == "--post") {
+    out->upload_method = "POST";
+    return true;
+  }
   if (name == "-h" || name == "--help") {
     out->command = "help";
     return true;
@@ -226,6 +237,11 @@ absl::StatusOr<CliArgs> ParseArgs(const std::vector<std::string>& args,
     } else if (arg.size() > 2) {  // -qkey=value, -HName:value
       name = arg.substr(0, 2);
       inline_value = arg.substr(2);
+    }
+    // upload's -i names the input file (elsewhere it is --include).
+    if (name == "-i" && !positional.empty() &&
+        absl::AsciiStrToLower(positional[0]) == "upload") {
+      name = "--input";
     }
     if (!inline_value && ApplySwitch(name, &out)) continue;
     auto value = [&]() -> absl::StatusOr<std::string> {
@@ -266,6 +282,9 @@ absl::StatusOr<CliArgs> ParseArgs(const std::vector<std::string>& args,
     return Usage("arguments",
                  absl::StrCat("unexpected \"", positional[want], "\""));
   }
+  if (out.command == "upload" && out.input.empty()) {
+    return Usage("-i", "upload needs the file to send (-i FILE, - for stdin)");
+  }
   if (out.credentials.token_case() == v1::Credentials::TOKEN_NOT_SET) {
     if (absl::Status s = TokenFromEnv(env, &out.credentials); !s.ok()) {
       return s;
@@ -279,6 +298,8 @@ const char* UsageText() {
 
 Usage:
   gitlab-gateway-cli get|post|put|patch|delete|head PATH [flags]
+  gitlab-gateway-cli download PATH [-o FILE] [flags]
+  gitlab-gateway-cli upload PATH -i FILE [--post] [flags]
   gitlab-gateway-cli paginate PATH [--max-pages N] [--max-items N] [flags]
   gitlab-gateway-cli batch [flags] < requests.ndjson > responses.ndjson
   gitlab-gateway-cli health [--service NAME]
@@ -308,6 +329,11 @@ Gateway security (see the README's "Caller identity and TLS"):
   --caller-token-file F   bearer secret identifying the caller (sent as
                           authorization: Bearer; in clear without TLS)
                           [env GITLAB_GATEWAY_CALLER_TOKEN]
+
+get and download stream the body through Download (get pretty-prints JSON
+answers up to 64 MiB, download writes the body as received to FILE or stdout);
+upload streams FILE (PUT, or POST with --post) through Upload. Both draw a
+progress line on stderr when it is a terminal.
 
 batch reads one JSON gitlab.gateway.v1.Request per line and writes one JSON
 Response per line as they complete; token flags fill in requests without

@@ -18,7 +18,8 @@ namespace v1 = ::gitlab::gateway::v1;
 
 // The command line of gitlab-gateway-cli, parsed. Plain value type.
 struct CliArgs {
-  // get, post, put, patch, delete, head, batch, paginate, health or help.
+  // get, post, put, patch, delete, head, download, upload, batch, paginate,
+  // health or help.
   std::string command;
   std::string path;
   std::vector<std::pair<std::string, std::string>> query;    // -q k=v
@@ -45,6 +46,9 @@ struct CliArgs {
   int max_pages = 0;
   int64_t max_items = 0;
   std::string service;  // health: the service name to check
+  std::string output;   // download -o FILE ("" or "-": stdout)
+  std::string input;    // upload -i FILE ("-": stdin)
+  std::string upload_method = "PUT";  // upload --post: POST
 };
 
 // Reads an environment variable; nullptr when unset. Tests pass a map.

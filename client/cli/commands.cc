@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/cli/json_pretty.h"
+#include "client/cli/transfer_commands.h"
 #include "gitlab_gateway/client/client.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
@@ -41,6 +42,8 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(
   return client::TlsCredentials(
       client::TlsFiles{args.ca_file, args.cert_file, args.key_file});
 }
+
+}  // namespace
 
 // One call: --deadline, else --timeout plus the margin. A stream (batch,
 // paginate): --deadline, else an hour; --timeout bounds each item instead.
@@ -73,6 +76,8 @@ int BadSetup(const absl::Status& status, std::ostream& err) {
   return kExitUsage;
 }
 
+namespace {
+
 std::string ContentType(const v1::Response& response) {
   for (const v1::Header& h : response.headers()) {
     if (absl::EqualsIgnoreCase(h.name(), "content-type")) return h.value();
@@ -102,6 +107,8 @@ void PrintBody(const v1::Response& response, const CliArgs& args,
   if (text.back() != '\n') out << "\n";
 }
 
+}  // namespace
+
 void PrintResponse(const v1::Response& response, const CliArgs& args,
                    std::ostream& out) {
   if (args.json) {
@@ -119,6 +126,8 @@ void PrintResponse(const v1::Response& response, const CliArgs& args,
   }
   PrintBody(response, args, out);
 }
+
+namespace {
 
 int RunCall(const CliArgs& args, Io io) {
   absl::StatusOr<Client> made = MakeClient(args, /*stream=*/false);
@@ -333,6 +342,11 @@ int Run(const std::vector<std::string>& argv, const EnvLookup& env, Io io) {
   if (command == "batch") return RunBatch(*args, io);
   if (command == "paginate") return RunPaginate(*args, io);
   if (command == "health") return RunHealth(*args, io);
+  if (command == "download") return RunDownload(*args, io);
+  if (command == "upload") return RunUpload(*args, io);
+  if (command == "get" && !args->json && !args->graphql) {
+    return RunGet(*args, io);
+  }
   return RunCall(*args, io);
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "client/cli/cli_args.h"
+#include "gitlab_gateway/client/client.h"
 
 namespace gitlab_gateway::cli {
 
@@ -29,6 +30,20 @@ int Run(const std::vector<std::string>& args, const EnvLookup& env, Io io);
 
 // The request a get/post/.../paginate command sends.
 v1::Request BuildRequest(const CliArgs& args);
+
+// Shared by the commands (commands.cc).
+// A client whose deadline suits one call or (`stream`) a stream, over TLS
+// when --tls / --ca-file / --cert / --key ask; fails when those files cannot
+// be used.
+absl::StatusOr<client::Client> MakeClient(const CliArgs& args, bool stream);
+// Prints the decoded error on `err`; returns kExitFailed.
+int Fail(const absl::Status& status, std::ostream& err);
+// A file of --ca-file, --cert or --key that cannot be used: prints it;
+// returns kExitUsage.
+int BadSetup(const absl::Status& status, std::ostream& err);
+// Prints a Response as -i/--json/--raw ask.
+void PrintResponse(const v1::Response& response, const CliArgs& args,
+                   std::ostream& out);
 
 }  // namespace gitlab_gateway::cli
 

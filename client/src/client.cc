@@ -18,7 +18,10 @@ Client::Client(std::shared_ptr<v1::Gateway::StubInterface> stub,
     : stub_(std::move(stub)), options_(std::move(options)) {}
 
 Client Client::Insecure(const std::string& target, ClientOptions options) {
-  return Client(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()),
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options.max_receive_bytes);
+  return Client(grpc::CreateCustomChannel(
+                    target, grpc::InsecureChannelCredentials(), args),
                 std::move(options));
 }
 

@@ -63,7 +63,12 @@ function check(condition, what) {
   console.log(`ok: ${what}`);
 }
 
-const client = new Gateway(target, grpc.credentials.createInsecure());
+// gRPC refuses messages over 4 MiB by default; Execute answers may be as large
+// as the gateway's --max_response_mb (64 MiB by default). Bigger bodies: use
+// Download, which streams them in 1 MiB messages.
+const client = new Gateway(target, grpc.credentials.createInsecure(), {
+  "grpc.max_receive_message_length": 64 << 20,
+});
 const deadline = () => new Date(Date.now() + 20_000);
 const execute = (request) => new Promise((resolve, reject) =>
   client.Execute(request, { deadline: deadline() },

@@ -129,7 +129,12 @@ def paginate(stub: gateway_pb2_grpc.GatewayStub) -> None:
 
 
 def main() -> int:
-    with grpc.insecure_channel(TARGET) as channel:
+    # gRPC refuses messages over 4 MiB by default; Execute answers may be as
+    # large as the gateway's --max_response_mb (64 MiB by default). Bigger
+    # bodies: use Download, which streams them in 1 MiB messages.
+    with grpc.insecure_channel(
+            TARGET, options=[("grpc.max_receive_message_length", 64 << 20)]
+    ) as channel:
         grpc.channel_ready_future(channel).result(timeout=DEADLINE_SECONDS)
         stub = gateway_pb2_grpc.GatewayStub(channel)
         execute(stub)

@@ -122,8 +122,19 @@ void Engine::Cancel(TransferId id) {
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
-    wake = incoming_.empty() && cancels_.empty();
+    wake = incoming_.empty() && cancels_.empty() && resumes_.empty();
     cancels_.push_back(id);
+  }
+  if (wake) events_.Wake();
+}
+
+void Engine::Resume(TransferId id) {
+  bool wake;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    wake = incoming_.empty() && cancels_.empty() && resumes_.empty();
+    resumes_.push_back(id);
   }
   if (wake) events_.Wake();
 }
@@ -160,11 +171,13 @@ void Engine::Run() {
 bool Engine::DrainControl() {
   std::vector<std::unique_ptr<Transfer>> incoming;
   std::vector<TransferId> cancels;
+  std::vector<TransferId> resumes;
   bool stopping;
   {
     absl::MutexLock lock(&mu_);
     incoming.swap(incoming_);
     cancels.swap(cancels_);
+    resumes.swap(resumes_);
     stopping = stopping_;
   }
   // Submissions before cancels: a cancel may name a transfer drained now.
@@ -176,6 +189,14 @@ bool Engine::DrainControl() {
   for (TransferId id : cancels) {
     Complete(id, WithReason(absl::CancelledError("call cancelled"),
                             "CANCELLED"));
+  }
+  for (TransferId id : resumes) {
+    auto it = transfers_.find(id);
+    // curl may deliver the chunk it holds from inside curl_easy_pause; a
+    // transfer finishing there is reaped on the next turn (curl's timer).
+    if (it != transfers_.end() && it->second->easy != nullptr) {
+      curl_easy_pause(it->second->easy, CURLPAUSE_CONT);
+    }
   }
   return stopping;
 }
@@ -217,6 +238,7 @@ void Engine::StartTransfer(Transfer* t) {
     return;
   }
   t->easy = easy;
+  t->resume = [this, id = t->id] { Resume(id); };
   in_flight_.fetch_add(1, std::memory_order_relaxed);
   absl::Status configured = t->Configure(options_, guard_);
   if (!configured.ok()) {
@@ -296,7 +318,11 @@ void Engine::Release(Transfer* t) {
   curl_slist_free_all(t->header_list);
   t->header_list = nullptr;
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
-  if (idle_handles_.size() < static_cast<size_t>(options_.max_in_flight)) {
+  // A streamed transfer may have ended paused: not worth reusing.
+  const bool streamed =
+      t->request.sink != nullptr || t->request.source != nullptr;
+  if (!streamed &&
+      idle_handles_.size() < static_cast<size_t>(options_.max_in_flight)) {
     curl_easy_reset(t->easy);
     idle_handles_.push_back(t->easy);
   } else {

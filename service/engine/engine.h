@@ -67,8 +67,8 @@ struct Transfer;
 // Waiting transfers are served round-robin across HttpRequest::flow, so one
 // big batch cannot starve other callers.
 //
-// Submit, Cancel and load() may be called from any thread. Completions run on
-// the loop thread, exactly once per accepted submission.
+// Submit, Cancel, Resume and load() may be called from any thread.
+// Completions run on the loop thread, exactly once per accepted submission.
 //
 //   auto engine = Engine::Create(options);
 //   auto id = (*engine)->Submit(std::move(request), [](auto result) { ... });
@@ -97,6 +97,10 @@ class Engine {
   // CANCELLED. A no-op when the transfer already completed.
   void Cancel(TransferId id);
 
+  // Unpauses a transfer whose body sink or source paused it (see
+  // body_stream.h). A no-op when it is not paused or already completed.
+  void Resume(TransferId id);
+
   EngineLoad load() const;
 
  private:
@@ -122,6 +126,7 @@ class Engine {
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<Transfer>> incoming_ ABSL_GUARDED_BY(mu_);
   std::vector<TransferId> cancels_ ABSL_GUARDED_BY(mu_);
+  std::vector<TransferId> resumes_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   TransferId next_id_ ABSL_GUARDED_BY(mu_) = 1;
 

@@ -11,6 +11,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "service/engine/body_stream.h"
 #include "service/engine/byte_account.h"
 
 namespace gitlab_gateway::engine {
@@ -35,6 +36,11 @@ struct HttpRequest {
   // of a failed transfer are given back; a delivered body stays charged for
   // the caller to release. Null: no budget.
   std::shared_ptr<ByteAccount> account;
+  // Set: a 2xx answer's body streams into it instead of HttpResponse::body
+  // (not charged to `account`; the sink bounds itself).
+  std::shared_ptr<BodySink> sink;
+  // Set (instead of `body`): the request body is read from it as curl sends.
+  std::shared_ptr<BodySource> source;
 };
 
 // What the upstream answered. Any non-transport outcome is a response, whatever
@@ -46,6 +52,10 @@ struct HttpResponse {
   std::string content_type;
   absl::Duration latency;       // from handing the transfer to curl to its end
   absl::Duration queue_wait;    // time spent waiting for an in-flight slot
+  // Body bytes handed to HttpRequest::sink (not in `body`), and request body
+  // bytes read from HttpRequest::source.
+  uint64_t streamed_bytes = 0;
+  uint64_t uploaded_bytes = 0;
 };
 
 using TransferId = uint64_t;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "service/engine/curl_status.h"
@@ -14,6 +15,9 @@
 namespace gitlab_gateway::engine {
 
 namespace {
+
+// curl's receive (and upload) buffer for streamed bodies.
+constexpr long kStreamBufferBytes = 512 * 1024;
 
 absl::Status OverBudget(const ByteBudget& budget) {
   return WithReason(absl::ResourceExhaustedError(absl::StrCat(
@@ -31,9 +35,34 @@ long ClampMillis(absl::Duration d) {
 // curl's callbacks for one transfer (the Transfer is their user pointer).
 // Loop thread, inside curl_multi_socket_action; they never call curl.
 
+// A 2xx answer's body for HttpRequest::sink: handed on, never buffered.
+size_t StreamChunk(Transfer* t, char* data, size_t bytes) {
+  if (!t->streaming) {
+    t->streaming = true;
+    t->request.sink->OnHead(t->status_code, t->response.headers);
+  }
+  switch (t->request.sink->OnData(data, bytes)) {
+    case BodySink::Take::kTaken:
+      t->response.streamed_bytes += bytes;
+      return bytes;
+    case BodySink::Take::kPause:
+      return CURL_WRITEFUNC_PAUSE;  // curl offers the same chunk on resume
+    case BodySink::Take::kTooLarge:
+      t->too_large = true;
+      return 0;
+    case BodySink::Take::kAbort:
+      break;
+  }
+  return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+}
+
 size_t OnWrite(char* data, size_t size, size_t n, void* userp) noexcept {
   auto* t = static_cast<Transfer*>(userp);
   size_t bytes = size * n;
+  if (t->request.sink != nullptr &&
+      (t->streaming || (t->status_code >= 200 && t->status_code < 300))) {
+    return StreamChunk(t, data, bytes);
+  }
   if (t->response.body.size() + bytes > t->options->max_response_bytes) {
     t->too_large = true;
     return 0;  // aborts the transfer with CURLE_WRITE_ERROR
@@ -55,6 +84,16 @@ size_t OnHeader(char* data, size_t size, size_t n, void* userp) noexcept {
     t->response.headers.clear();  // a new response (after 1xx)
     t->header_bytes = 0;
     t->got_status_line = true;
+    // "HTTP/1.1 200 OK": the code decides whether the body may stream.
+    t->status_code = 0;
+    size_t space = line.find(' ');
+    if (space != absl::string_view::npos) {
+      absl::string_view code = line.substr(space + 1, 3);
+      int value = 0;
+      if (code.size() == 3 && absl::SimpleAtoi(code, &value)) {
+        t->status_code = value;
+      }
+    }
     return bytes;
   }
   size_t colon = line.find(':');
@@ -72,6 +111,15 @@ size_t OnHeader(char* data, size_t size, size_t n, void* userp) noexcept {
       std::string(absl::StripAsciiWhitespace(line.substr(0, colon))),
       std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))));
   return bytes;
+}
+
+size_t OnRead(char* buffer, size_t size, size_t n, void* userp) noexcept {
+  auto* t = static_cast<Transfer*>(userp);
+  size_t got = t->request.source->Read(buffer, size * n);
+  if (got == BodySource::kPause) return CURL_READFUNC_PAUSE;
+  if (got == BodySource::kAbort) return CURL_READFUNC_ABORT;
+  t->response.uploaded_bytes += got;
+  return got;
 }
 
 // Runs once the connection is ready, before the request is sent (again after
@@ -135,7 +183,29 @@ absl::Status Transfer::Configure(const EngineOptions& engine_options,
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                    ClampMillis(std::min(remaining, options->connect_timeout)));
 
-  if (req.method == "GET") {
+  if (req.sink != nullptr) {
+    req.sink->Bind(resume);
+    // Fewer, bigger callbacks; the sink copies each chunk once.
+    curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, kStreamBufferBytes);
+  }
+  if (req.source != nullptr) {
+    req.source->Bind(resume);
+    const curl_off_t size = static_cast<curl_off_t>(req.source->size());
+    curl_easy_setopt(easy, CURLOPT_READFUNCTION, &OnRead);
+    curl_easy_setopt(easy, CURLOPT_READDATA, this);
+    curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, kStreamBufferBytes);
+    if (req.method == "PUT") {
+      // Without a size, curl sends Transfer-Encoding: chunked.
+      curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, size);
+    } else {
+      curl_easy_setopt(easy, CURLOPT_POST, 1L);
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, size);
+      if (req.method != "POST") {
+        curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+      }
+    }
+  } else if (req.method == "GET") {
     curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
   } else if (req.method == "HEAD") {
     curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 
 #include <cstddef>
+#include <functional>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -17,7 +18,8 @@ namespace gitlab_gateway::engine {
 
 // One submission's state from Engine::Submit to its completion, and the curl
 // side of it: the easy handle's options, the write/header/pre-request
-// callbacks that fill the response within the engine's caps, and turning
+// callbacks that fill the response within the engine's caps (or stream it
+// to request.sink, and read the body from request.source), and turning
 // curl's result into the completion's value. The Engine owns it and keeps
 // the queue, the slots and the handle pool.
 //
@@ -56,6 +58,13 @@ struct Transfer {
   size_t charged = 0;
   const ByteBudget* over_budget = nullptr;
   bool got_status_line = false;
+  // The current answer's status code (from its status line; 0 if unparsed).
+  int status_code = 0;
+  // The body is going to request.sink (a 2xx answer with a sink).
+  bool streaming = false;
+  // Unpauses this transfer from any thread (Engine::Resume); given to
+  // request.sink / request.source by Configure. Set by the engine.
+  std::function<void()> resume;
   // The connection was ready and the request went out on it (pre-request
   // callback): from here on a failure is not a connect failure.
   bool request_sent = false;

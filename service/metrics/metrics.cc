@@ -75,6 +75,15 @@ Metrics::Metrics(std::vector<std::string> known_callers)
                         .Name("gitlab_gateway_upstream_rate_limited_total")
                         .Help("429 answers from GitLab, by route template")
                         .Register(*registry_)),
+      received_bytes_(
+          prometheus::BuildCounter()
+              .Name("gitlab_gateway_upstream_received_bytes_total")
+              .Help("Body bytes received from GitLab, by route template")
+              .Register(*registry_)),
+      sent_bytes_(prometheus::BuildCounter()
+                      .Name("gitlab_gateway_upstream_sent_bytes_total")
+                      .Help("Body bytes sent to GitLab, by route template")
+                      .Register(*registry_)),
       in_flight_(prometheus::BuildGauge()
                      .Name("gitlab_gateway_upstream_in_flight")
                      .Help("GitLab transfers handed to curl")
@@ -264,6 +273,22 @@ void Metrics::ObserveUpstream(absl::string_view method, absl::string_view route,
     CounterFor(rate_limited_, absl::StrCat("429 ", bounded), [&] {
       return prometheus::Labels{{"route", bounded}};
     }).Increment();
+  }
+}
+
+void Metrics::CountBodyBytes(absl::string_view route, uint64_t received,
+                             uint64_t sent) {
+  if (received == 0 && sent == 0) return;
+  absl::MutexLock lock(&mu_);
+  std::string bounded = BoundedRoute(route);
+  auto labels = [&] { return prometheus::Labels{{"route", bounded}}; };
+  if (received > 0) {
+    CounterFor(received_bytes_, absl::StrCat("rx ", bounded), labels)
+        .Increment(static_cast<double>(received));
+  }
+  if (sent > 0) {
+    CounterFor(sent_bytes_, absl::StrCat("tx ", bounded), labels)
+        .Increment(static_cast<double>(sent));
   }
 }
 

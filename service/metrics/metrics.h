@@ -1,6 +1,7 @@
 #ifndef GITLAB_GATEWAY_SERVICE_METRICS_METRICS_H_
 #define GITLAB_GATEWAY_SERVICE_METRICS_METRICS_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,11 @@ class Metrics {
   // One upstream exchange that failed below HTTP (reason: ErrorInfo reason).
   void CountUpstreamFailure(absl::string_view method, absl::string_view route,
                             absl::string_view reason);
+  // Body bytes of one exchange, by route template: `received` from GitLab
+  // (buffered or streamed to a Download), `sent` to it (a request body or
+  // an Upload). Zero counts are skipped.
+  void CountBodyBytes(absl::string_view route, uint64_t received,
+                      uint64_t sent);
   void SetEngineLoad(size_t in_flight, size_t queued);
   // An idle HTTP/1.x connection refused because it held unrequested bytes.
   void CountUncleanConnection();
@@ -112,6 +118,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& upstream_total_;
   prometheus::Family<prometheus::Counter>& upstream_failures_;
   prometheus::Family<prometheus::Counter>& rate_limited_;
+  prometheus::Family<prometheus::Counter>& received_bytes_;
+  prometheus::Family<prometheus::Counter>& sent_bytes_;
   prometheus::Gauge& in_flight_;
   prometheus::Gauge& queue_depth_;
   prometheus::Counter& unclean_connections_;

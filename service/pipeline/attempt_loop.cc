@@ -203,6 +203,10 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
   if (result.ok()) {
     metrics.ObserveUpstream(call_.http.method, call_.route,
                             result->status_code, result->latency);
+    metrics.CountBodyBytes(
+        call_.route, result->body.size() + result->streamed_bytes,
+        (call_.http.body.has_value() ? call_.http.body->size() : 0) +
+            result->uploaded_bytes);
     advertised = gitlab::ParseRateLimit(result->headers);
     // An endpoint's own throttle (RateLimit-Name) says nothing about the
     // credential's pace.
@@ -266,6 +270,12 @@ bool AttemptLoop::ScheduleRetry(
     const absl::StatusOr<engine::HttpResponse>& result,
     const ::gitlab::gateway::v1::RateLimit& advertised,
     std::optional<absl::Time> paused_until, absl::Time now) {
+  // A streamed body cannot be replayed: an upload's source is consumed, and
+  // a download's first bytes may already be with the caller.
+  if (call_.http.source != nullptr ||
+      (call_.http.sink != nullptr && call_.http.sink->Committed())) {
+    return false;
+  }
   limits::AttemptResult attempt;
   std::string reason_text;
   if (result.ok()) {

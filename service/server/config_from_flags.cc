@@ -1,7 +1,9 @@
 #include "service/server/config_from_flags.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -54,6 +56,8 @@ constexpr FlagEnv kFlagEnvironment[] = {
     {"max_response_mb", "GITLAB_GATEWAY_MAX_RESPONSE_MB"},
     {"stream_budget_mb", "GITLAB_GATEWAY_STREAM_BUDGET_MB"},
     {"memory_budget_mb", "GITLAB_GATEWAY_MEMORY_BUDGET_MB"},
+    {"max_download_mb", "GITLAB_GATEWAY_MAX_DOWNLOAD_MB"},
+    {"max_upload_mb", "GITLAB_GATEWAY_MAX_UPLOAD_MB"},
     {"default_timeout", "GITLAB_GATEWAY_DEFAULT_TIMEOUT"},
     {"max_timeout", "GITLAB_GATEWAY_MAX_TIMEOUT"},
     {"connect_timeout", "GITLAB_GATEWAY_CONNECT_TIMEOUT"},
@@ -339,6 +343,12 @@ absl::StatusOr<GatewayConfig> ConfigFromFlags(const FlagValues& flags) {
   problems.AtLeast("paginate_prefetch", flags.paginate_prefetch, 1);
   config.paginate.prefetch = flags.paginate_prefetch;
 
+  problems.AtLeast("max_download_mb", flags.max_download_mb, 0);
+  problems.AtLeast("max_upload_mb", flags.max_upload_mb, 0);
+  config.max_download_bytes =
+      static_cast<uint64_t>(std::max(0, flags.max_download_mb)) << 20;
+  config.max_upload_bytes =
+      static_cast<uint64_t>(std::max(0, flags.max_upload_mb)) << 20;
   problems.AtLeast("trim_after_burst", flags.trim_after_burst, 0);
   config.trim.burst = static_cast<size_t>(flags.trim_after_burst);
   // Zero is meaningful here: cancel in-flight calls at once.

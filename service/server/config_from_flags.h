@@ -55,6 +55,8 @@ struct FlagValues {
   int max_response_mb = 64;
   int stream_budget_mb = 0;  // 0: 2 x max_response_mb
   int memory_budget_mb = 0;  // 0: 16 x max_response_mb
+  int max_download_mb = 0;   // 0: unlimited
+  int max_upload_mb = 0;     // 0: unlimited
   absl::Duration default_timeout = absl::Seconds(30);
   absl::Duration max_timeout = absl::Minutes(10);
   absl::Duration connect_timeout = absl::Seconds(10);

@@ -164,9 +164,13 @@ absl::Status GatewayServer::StartGrpc(const GatewayConfig& config) {
   batch.window = config.batch_window;
   batch.stream_budget_bytes = config.stream_budget_bytes;
   batch.memory = memory_budget_;
-  service_ = std::make_unique<GatewayService>(caller_.get(), metrics_.get(),
-                                              std::move(batch), config.paginate,
-                                              identifier_.get());
+  DownloadOptions download;
+  download.max_bytes = config.max_download_bytes;
+  UploadOptions upload;
+  upload.max_bytes = config.max_upload_bytes;
+  service_ = std::make_unique<GatewayService>(
+      caller_.get(), metrics_.get(), std::move(batch), config.paginate,
+      identifier_.get(), std::move(download), std::move(upload));
 
   grpc::EnableDefaultHealthCheckService(true);
   // libgrpc++ serves grpc.health.v1 without registering its descriptors;

@@ -68,6 +68,9 @@ struct GatewayConfig {
   // (GATEWAY_OVERLOADED). It also caps max_request_bytes.
   size_t memory_budget_bytes = size_t{1} << 30;
   PaginateOptions paginate;
+  // Download body bytes per call (0 = unlimited); Upload's likewise.
+  uint64_t max_download_bytes = 0;
+  uint64_t max_upload_bytes = 0;
   // Largest gRPC message accepted from callers.
   int max_request_bytes = 64 << 20;
   // Returning freed memory to the kernel after a burst of calls.

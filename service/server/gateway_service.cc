@@ -10,6 +10,8 @@
 #include "service/engine/byte_account.h"
 #include "service/gitlab/status_mapping.h"
 #include "service/server/batch_reactor.h"
+#include "service/server/download_reactor.h"
+#include "service/server/upload_reactor.h"
 #include "service/server/message_codec.h"
 #include "service/server/paginate_reactor.h"
 #include "service/server/rpc_info.h"
@@ -147,19 +149,31 @@ using RefusedExecute = Refused<grpc::ServerUnaryReactor>;
 using RefusedBatch =
     Refused<grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>>;
 using RefusedPaginate = Refused<grpc::ServerWriteReactor<grpc::ByteBuffer>>;
+using RefusedUpload = Refused<grpc::ServerReadReactor<grpc::ByteBuffer>>;
 
 }  // namespace
 
 GatewayService::GatewayService(UpstreamCaller* caller,
                                metrics::Metrics* metrics, BatchOptions batch,
                                PaginateOptions paginate_options,
-                               const auth::CallerIdentifier* identifier)
+                               const auth::CallerIdentifier* identifier,
+                               DownloadOptions download, UploadOptions upload)
     : caller_(caller),
       metrics_(metrics),
       identifier_(identifier),
       batch_(std::move(batch)),
       paginate_options_([&] {
         PaginateOptions options = paginate_options;
+        options.memory = batch_.memory;
+        return options;
+      }()),
+      download_options_([&] {
+        DownloadOptions options = std::move(download);
+        options.memory = batch_.memory;
+        return options;
+      }()),
+      upload_options_([&] {
+        UploadOptions options = std::move(upload);
         options.memory = batch_.memory;
         return options;
       }()) {
@@ -211,6 +225,35 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* GatewayService::Paginate(
   }
   return new PaginateReactor(caller_, metrics_, *std::move(identity), context,
                              parsed, paginate_options_);
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* GatewayService::Download(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  absl::StatusOr<auth::Caller> identity = Identify(*context);
+  if (!identity.ok()) {
+    return new RefusedPaginate(caller_, metrics_, context, "Download",
+                               "server_stream", auth::Caller{},
+                               CallerRefusal(identity.status()));
+  }
+  v1::Request parsed;
+  if (std::optional<grpc::Status> refused = DecodeMessage(*request, &parsed)) {
+    return new RefusedPaginate(caller_, metrics_, context, "Download",
+                               "server_stream", *std::move(identity), *refused);
+  }
+  return new DownloadReactor(caller_, metrics_, *std::move(identity), context,
+                             parsed, download_options_);
+}
+
+grpc::ServerReadReactor<grpc::ByteBuffer>* GatewayService::Upload(
+    grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
+  absl::StatusOr<auth::Caller> identity = Identify(*context);
+  if (!identity.ok()) {
+    return new RefusedUpload(caller_, metrics_, context, "Upload",
+                             "client_stream", auth::Caller{},
+                             CallerRefusal(identity.status()));
+  }
+  return new UploadReactor(caller_, metrics_, *std::move(identity), context,
+                           response, upload_options_);
 }
 
 }  // namespace gitlab_gateway::server

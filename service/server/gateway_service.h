@@ -22,7 +22,10 @@ namespace gitlab_gateway::server {
 // instead of gRPC's UNIMPLEMENTED or a silently ended stream.
 using RawGatewayService = v1::Gateway::WithRawCallbackMethod_Execute<
     v1::Gateway::WithRawCallbackMethod_BatchExecute<
-        v1::Gateway::WithRawCallbackMethod_Paginate<v1::Gateway::Service>>>;
+        v1::Gateway::WithRawCallbackMethod_Paginate<
+            v1::Gateway::WithRawCallbackMethod_Download<
+                v1::Gateway::WithRawCallbackMethod_Upload<
+                    v1::Gateway::Service>>>>>;
 
 // The gitlab.gateway.v1.Gateway service on gRPC's callback API. Reactions never
 // block: upstream work goes to the engine, which finishes RPCs from its loop
@@ -43,9 +46,11 @@ class GatewayService final : public RawGatewayService {
  public:
   // `batch.memory` is shared by every call (null: no gateway-wide budget);
   // `paginate.memory` is set from it.
+  // `download.memory` and `upload.memory` are set from `batch.memory` too.
   GatewayService(UpstreamCaller* caller, metrics::Metrics* metrics,
                  BatchOptions batch, PaginateOptions paginate_options,
-                 const auth::CallerIdentifier* identifier = nullptr);
+                 const auth::CallerIdentifier* identifier = nullptr,
+                 DownloadOptions download = {}, UploadOptions upload = {});
 
   grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context,
                                     const grpc::ByteBuffer* request,
@@ -58,6 +63,14 @@ class GatewayService final : public RawGatewayService {
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;
 
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Download(
+      grpc::CallbackServerContext* context,
+      const grpc::ByteBuffer* request) override;
+
+  grpc::ServerReadReactor<grpc::ByteBuffer>* Upload(
+      grpc::CallbackServerContext* context,
+      grpc::ByteBuffer* response) override;
+
  private:
   // The caller of the RPC behind `context`, or the refusal to answer with.
   absl::StatusOr<auth::Caller> Identify(
@@ -68,6 +81,8 @@ class GatewayService final : public RawGatewayService {
   const auth::CallerIdentifier* const identifier_;
   const BatchOptions batch_;
   const PaginateOptions paginate_options_;
+  const DownloadOptions download_options_;
+  const UploadOptions upload_options_;
 };
 
 }  // namespace gitlab_gateway::server

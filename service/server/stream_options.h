@@ -31,6 +31,22 @@ struct PaginateOptions {
   std::shared_ptr<engine::ByteBudget> memory;
 };
 
+struct DownloadOptions {
+  // A body longer than this fails the download (RESPONSE_TOO_LARGE); 0 =
+  // unlimited.
+  uint64_t max_bytes = 0;
+  // The gateway-wide budget: each stream reserves its bounded buffer from
+  // it. Null: none.
+  std::shared_ptr<engine::ByteBudget> memory;
+};
+
+struct UploadOptions {
+  // A body longer than this fails the upload (INVALID_ARGUMENT); 0 =
+  // unlimited.
+  uint64_t max_bytes = 0;
+  std::shared_ptr<engine::ByteBudget> memory;
+};
+
 }  // namespace gitlab_gateway::server
 
 #endif  // GITLAB_GATEWAY_SERVICE_SERVER_STREAM_OPTIONS_H_

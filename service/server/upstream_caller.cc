@@ -77,7 +77,9 @@ std::shared_ptr<UpstreamCall> UpstreamCaller::Start(
     const auth::Caller& caller, const RpcInfo& rpc,
     const v1::Request& request, absl::Time rpc_deadline, CallDone done,
     uint64_t flow, const std::string* url,
-    std::shared_ptr<engine::ByteAccount> account) {
+    std::shared_ptr<engine::ByteAccount> account,
+    std::shared_ptr<engine::BodySink> sink,
+    std::shared_ptr<engine::BodySource> source) {
   const absl::Time now = absl::Now();
   const std::shared_ptr<const auth::Policy> policy = Policy();
   gitlab::PreparedCall call;
@@ -136,6 +138,8 @@ std::shared_ptr<UpstreamCall> UpstreamCaller::Start(
   call.http.flow = flow;
   if (url != nullptr) call.http.url = *url;
   call.http.account = std::move(account);
+  call.http.sink = std::move(sink);
+  call.http.source = std::move(source);
   return upstream_->Start(std::move(call), std::move(done));
 }
 

@@ -80,13 +80,17 @@ class UpstreamCaller {
   // stream otherwise (see NewFlow). `url`, when set, replaces the URL built
   // from the request (a validated keyset Link rel="next", sent exactly).
   // `account`, when set, is charged with every answer's body as it arrives
-  // (see engine::HttpRequest::account); the caller releases it.
+  // (see engine::HttpRequest::account); the caller releases it. `sink` /
+  // `source`, when set, stream the answer's / request's body (see
+  // engine/body_stream.h).
   // Returns null when the call was refused (and `done` already ran).
   std::shared_ptr<UpstreamCall> Start(
       const auth::Caller& caller, const RpcInfo& rpc,
       const v1::Request& request, absl::Time rpc_deadline, CallDone done,
       uint64_t flow = 0, const std::string* url = nullptr,
-      std::shared_ptr<engine::ByteAccount> account = nullptr);
+      std::shared_ptr<engine::ByteAccount> account = nullptr,
+      std::shared_ptr<engine::BodySink> sink = nullptr,
+      std::shared_ptr<engine::BodySource> source = nullptr);
 
   // Records a call of `rpc` that a reactor refused before Start (undecodable
   // message, memory budget, bad metadata, bad PaginateRequest): `id` is its

@@ -229,6 +229,10 @@ std::vector<Row> BadRows() {
        "connect_timeout", "must be a positive finite duration, got inf"},
       {"trim -1", [](FlagValues& f) { f.trim_after_burst = -1; },
        "trim_after_burst", "must be at least 0, got -1"},
+      {"download -1", [](FlagValues& f) { f.max_download_mb = -1; },
+       "max_download_mb", "must be at least 0, got -1"},
+      {"upload -1", [](FlagValues& f) { f.max_upload_mb = -1; },
+       "max_upload_mb", "must be at least 0, got -1"},
       {"grace -1s", [](FlagValues& f) { f.shutdown_grace = absl::Seconds(-1); },
        "shutdown_grace", "must be a finite duration of at least 0, got -1s"},
       {"grace inf",
@@ -307,6 +311,8 @@ TEST(ConfigFromFlagsTest, EdgeValuesAreAccepted) {
   flags.stream_budget_mb = 1;
   flags.memory_budget_mb = 1;
   flags.trim_after_burst = 0;
+  flags.max_download_mb = 0;
+  flags.max_upload_mb = 3;
   flags.shutdown_grace = absl::ZeroDuration();
   for (double ratio : {0.0, 1.0}) {
     flags.retry_budget_ratio = ratio;
@@ -326,6 +332,8 @@ TEST(ConfigFromFlagsTest, EdgeValuesAreAccepted) {
     EXPECT_EQ(config->stream_budget_bytes, size_t{1} << 20);
     EXPECT_EQ(config->memory_budget_bytes, size_t{1} << 20);
     EXPECT_EQ(config->trim.burst, 0u);
+    EXPECT_EQ(config->max_download_bytes, 0u);  // unlimited
+    EXPECT_EQ(config->max_upload_bytes, uint64_t{3} << 20);
   }
 }
 

@@ -259,6 +259,27 @@ FakeGitLab::End FakeGitLab::ReadRequest(int fd, std::string* buf,
     End end = Send(fd, "HTTP/1.1 100 Continue\r\n\r\n");
     if (end != End::kKeepAlive) return end;
   }
+  size_t max_stored;
+  {
+    absl::MutexLock lock(&mu_);
+    max_stored = max_stored_body_;
+  }
+  req->body_size = length;
+  if (length > max_stored) {
+    // Hashed piece by piece as it arrives: never held whole.
+    size_t left = length;
+    for (;;) {
+      size_t n = std::min(left, buf->size());
+      req->body_hash = Fnv1a(absl::string_view(*buf).substr(0, n),
+                             req->body_hash);
+      buf->erase(0, n);
+      left -= n;
+      if (left == 0) break;
+      End end = ReadMore(fd, buf);
+      if (end != End::kKeepAlive) return end;
+    }
+    length = 0;
+  }
   while (buf->size() < length) {
     End end = ReadMore(fd, buf);
     if (end != End::kKeepAlive) return end;
@@ -270,6 +291,7 @@ FakeGitLab::End FakeGitLab::ReadRequest(int fd, std::string* buf,
   req->query = std::move(head->query);
   req->headers = std::move(head->headers);
   req->body = buf->substr(0, length);
+  if (req->body_size == length) req->body_hash = Fnv1a(req->body);
   buf->erase(0, length);
   req->received_at = absl::Now();
   return End::kKeepAlive;
@@ -313,7 +335,7 @@ FakeGitLab::End FakeGitLab::Answer(int fd, const RecordedRequest& req,
   std::optional<size_t> length;
   if (!HasHeader(reply.headers, "Content-Length") &&
       !HasHeader(reply.headers, "Transfer-Encoding")) {
-    length = reply.body.size();
+    length = reply.pattern_bytes > 0 ? reply.pattern_bytes : reply.body.size();
     if (reply.action == Reply::Action::kTruncate) ++*length;
   }
   bool head_only = req.method == "HEAD";
@@ -321,7 +343,11 @@ FakeGitLab::End FakeGitLab::Answer(int fd, const RecordedRequest& req,
       reply.status, reply.headers, length, close && !connection.has_value());
   absl::string_view body = reply.body;
   if (head_only) body = absl::string_view();
-  if (reply.action == Reply::Action::kDrip) {
+  if (reply.pattern_bytes > 0 && !head_only) {
+    End end = SendPattern(fd, std::move(out), reply.pattern_offset,
+                          reply.pattern_bytes, counted);
+    if (end != End::kKeepAlive) return end;
+  } else if (reply.action == Reply::Action::kDrip) {
     End end = Drip(fd, out, body, reply.drip_interval, buf, counted);
     if (end != End::kKeepAlive) return end;
   } else {
@@ -333,6 +359,22 @@ FakeGitLab::End FakeGitLab::Answer(int fd, const RecordedRequest& req,
   if (close) return End::kServerClose;
   return reply.unsolicited.empty() ? End::kKeepAlive
                                    : SendUnsolicited(fd, reply, buf);
+}
+
+FakeGitLab::End FakeGitLab::SendPattern(int fd, std::string head,
+                                        uint64_t offset, uint64_t size,
+                                        bool* counted) {
+  End end = Send(fd, head);
+  std::string piece;
+  for (uint64_t sent = 0; sent < size && end == End::kKeepAlive;) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(size - sent, 256 << 10));
+    piece.resize(n);
+    FillPattern(offset + sent, piece.data(), n);
+    sent += n;
+    if (sent == size) FinishRequest(counted);
+    end = Send(fd, piece);
+  }
+  return end;
 }
 
 FakeGitLab::End FakeGitLab::Drip(int fd, absl::string_view head,

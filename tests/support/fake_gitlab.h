@@ -2,6 +2,7 @@
 #define GITLAB_GATEWAY_TESTS_SUPPORT_FAKE_GITLAB_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -19,6 +20,14 @@
 
 namespace gitlab_gateway::testing {
 
+// Large bodies without holding them: a deterministic byte pattern for
+// answers (Reply::pattern_bytes) and a hash for requests. Pure; any thread.
+inline constexpr uint64_t kFnvOffset = 14695981039346656037ull;
+// Writes pattern bytes [offset, offset + size) to `out`.
+void FillPattern(uint64_t offset, char* out, size_t size);
+// 64-bit FNV-1a of `bytes`, continuing from `hash`.
+uint64_t Fnv1a(absl::string_view bytes, uint64_t hash = kFnvOffset);
+
 // One HTTP request as the fake received it. Plain value type; any thread.
 struct RecordedRequest {
   std::string method;  // "GET"
@@ -28,7 +37,10 @@ struct RecordedRequest {
   std::string query;  // after '?', raw, "" when none
   // In order, names as received (case kept).
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
+  std::string body;  // empty when the body was only hashed (SetMaxStoredBody)
+  // The body's length and Fnv1a hash, also when it was not stored.
+  size_t body_size = 0;
+  uint64_t body_hash = kFnvOffset;
   int connection_id = 0;  // distinct per TCP connection (shows keep-alive)
   absl::Time received_at;
 
@@ -80,6 +92,12 @@ struct Reply {
   // as the reply are a different case (curl closes such a connection).
   bool hold_unsolicited = false;
 
+  // When set (kRespond, kTruncate), the body is pattern bytes [pattern_offset,
+  // pattern_offset + pattern_bytes) generated while sending (FillPattern),
+  // instead of `body`: answers of any size without holding them.
+  uint64_t pattern_bytes = 0;
+  uint64_t pattern_offset = 0;
+
   static Reply Json(int status, std::string body);  // application/json
   static Reply Text(int status, std::string body);  // text/plain; charset=utf-8
   // A reply that only performs `action` (status 200, no body).
@@ -124,6 +142,9 @@ class FakeGitLab {
 
   // Default: 200 application/json {"ok":true}.
   void SetHandler(Handler handler);
+  // Request bodies longer than this are hashed while read, not stored
+  // (RecordedRequest::body stays empty). Default: all stored.
+  void SetMaxStoredBody(size_t bytes);
   // Scripted replies are used first, in order, one per request.
   void Enqueue(Reply reply);
 
@@ -181,6 +202,8 @@ class FakeGitLab {
              bool keep_alive, std::string* buf, bool* counted);
   End Informational(int fd, const Reply& reply, std::string* buf);
   End SendUnsolicited(int fd, const Reply& reply, std::string* buf);
+  End SendPattern(int fd, std::string head, uint64_t offset, uint64_t size,
+                  bool* counted);
   End Drip(int fd, absl::string_view head, absl::string_view body,
            absl::Duration interval, std::string* buf, bool* counted);
   End ReadMore(int fd, std::string* buf);
@@ -208,6 +231,7 @@ class FakeGitLab {
   int unsolicited_released_ ABSL_GUARDED_BY(mu_) = 0;  // not yet taken
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // ends unsolicited holds
   size_t bytes_sent_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t max_stored_body_ ABSL_GUARDED_BY(mu_) = ~size_t{0};
   int in_progress_ ABSL_GUARDED_BY(mu_) = 0;
   int max_in_progress_ ABSL_GUARDED_BY(mu_) = 0;
   // Connection threads by connection id; finished ones are joined by the

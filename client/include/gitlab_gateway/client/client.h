@@ -30,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gitlab/gateway/v1/gateway.grpc.pb.h"
 #include "gitlab_gateway/client/error.h"
@@ -51,6 +52,10 @@ struct ClientOptions {
   // empty: none. Over a plaintext channel it travels in clear: use TLS
   // beyond loopback.
   std::string caller_token;
+  // Largest message Insecure()'s channel accepts: the gateway's default
+  // --max_response_mb (gRPC's own default, 4 MiB, refuses bigger Execute
+  // answers). Download streams answers of any size in 1 MiB messages.
+  int max_receive_bytes = 64 << 20;
 };
 
 struct CallOptions {
@@ -64,6 +69,13 @@ class Client {
   // Returns the next request, or nullopt at the end of the input.
   using RequestGenerator = std::function<std::optional<v1::Request>()>;
   using ResponseHandler = std::function<void(v1::Response)>;
+  // Download: the head (a Response without body), then each body piece;
+  // returning false cancels the call.
+  using HeadHandler = std::function<bool(const v1::Response& head)>;
+  using DataHandler = std::function<bool(absl::string_view data)>;
+  // Upload: fills `piece` with the next body bytes (up to 1 MiB is a good
+  // size) and returns true, or returns false at the end of the body.
+  using PieceSource = std::function<bool(std::string* piece)>;
 
   explicit Client(std::shared_ptr<grpc::ChannelInterface> channel,
                   ClientOptions options = {});
@@ -98,6 +110,20 @@ class Client {
   // stdin); Batch returns only after `next` has returned.
   absl::Status Batch(RequestGenerator next, const ResponseHandler& on_response,
                      const CallOptions& call = {}) const;
+
+  // One GitLab GET whose body streams: `on_head` runs first, then `on_data`
+  // for each piece (at most 1 MiB), on the calling thread. Returns the
+  // stream's status: OK only when the whole body arrived.
+  absl::Status Download(const v1::Request& request, const HeadHandler& on_head,
+                        const DataHandler& on_data,
+                        const CallOptions& call = {}) const;
+
+  // One GitLab PUT or POST whose body streams from `next` (read on the
+  // calling thread). `size`, when known, is sent as Content-Length.
+  absl::StatusOr<v1::Response> Upload(const v1::Request& request,
+                                      std::optional<int64_t> size,
+                                      const PieceSource& next,
+                                      const CallOptions& call = {}) const;
 
   // Starts a Paginate call; read its pages from the returned stream.
   PageStream Paginate(const v1::PaginateRequest& request,
