@@ -82,10 +82,13 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       self->exposer_ = std::make_unique<prometheus::Exposer>(
           config.metrics_address, /*num_threads=*/1);
     } catch (const std::exception& e) {
+      // CivetServer only says "null context when constructing CivetServer".
       self->server_->Shutdown();
       return absl::UnavailableError(absl::StrCat(
-          "metrics_listen: cannot serve /metrics on ", config.metrics_address,
-          ": ", e.what()));
+          "metrics_listen: cannot listen on ", config.metrics_address,
+          " (port in use, or not an address of this host); set another "
+          "--metrics_listen, or \"off\" to disable /metrics [", e.what(),
+          "]"));
     }
     self->exposer_->RegisterCollectable(self->metrics_->registry());
     std::vector<int> ports = self->exposer_->GetListeningPorts();
@@ -95,8 +98,12 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   self->server_->GetHealthCheckService()->SetServingStatus(true);
   self->server_->GetHealthCheckService()->SetServingStatus(
       v1::Gateway::service_full_name(), true);
-  LogLine("INFO", "serving gRPC on port %d, metrics on port %d, GitLab %s",
-          self->port_, self->metrics_port_, base_url->origin);
+  const std::string metrics_note =
+      self->exposer_ == nullptr
+          ? std::string("metrics off")
+          : absl::StrCat("metrics on port ", self->metrics_port_);
+  LogLine("INFO", "serving gRPC on port %d, %s, GitLab %s", self->port_,
+          metrics_note, base_url->origin);
   return self;
 }
 
