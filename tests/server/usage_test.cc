@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -72,6 +73,20 @@ TEST(UsageTest, VersionPrintsVersionAndCommit) {
                          "^gitlab-gateway [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit "
                          "([0-9a-f]{12}(-dirty)?|unknown)\\)\n$"));
   EXPECT_THAT(r.out, Not(HasSubstr("Debug build")));
+}
+
+// --flagfile is the documented config file: one --flag=value per line,
+// "#" comments, values checked like flags.
+TEST(UsageTest, FlagfileIsTheConfigFile) {
+  std::string path = ::testing::TempDir() + "/gateway.flags";
+  {
+    std::ofstream file(path);
+    file << "# gitlab-gateway config\n--listen=127.0.0.1:0\n"
+            "--metrics_listen=off\n--max_queue=-1\n";
+  }
+  testing::ProcessResult r = Gateway({absl::StrCat("--flagfile=", path)});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--max_queue: must be at least 0, got -1"));
 }
 
 TEST(UsageTest, BusyMetricsPortIsNamed) {
