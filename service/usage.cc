@@ -42,8 +42,9 @@ struct Group {
 const std::vector<Group>& Groups() {
   static const auto* groups = new std::vector<Group>{
       {"Serving", {"listen", "metrics_listen", "shutdown_grace"}},
-      {"GitLab", {"gitlab_url", "token_file", "token_type", "ca_file",
-                  "connect_timeout"}},
+      {"GitLab",
+       {"gitlab_url", "token_file", "token_type", "ca_file",
+        "connect_timeout"}},
       {"Timeouts", {"default_timeout", "max_timeout"}},
       {"Load and memory",
        {"max_in_flight", "max_queue", "batch_window", "max_response_mb",

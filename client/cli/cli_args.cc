@@ -50,8 +50,8 @@ absl::Status CheckCommandFlags(const std::vector<std::string>& given,
     bool paginate_only =
         flag == "--max-pages" || flag == "--max-items" || flag == "--items";
     if (paginate_only && out.command != "paginate") {
-      return Usage(flag, absl::StrCat("only paginate takes it, not ",
-                                      out.command));
+      return Usage(flag,
+                   absl::StrCat("only paginate takes it, not ", out.command));
     }
     if (flag == "--project" && !TakesPath(out.command)) {
       return Usage(flag, absl::StrCat(out.command, " takes no path"));

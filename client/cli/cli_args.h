@@ -33,9 +33,9 @@ struct CliArgs {
   bool raw = false;      // no pretty-printing
   bool json = false;     // whole Response as protobuf JSON, one per line
   bool graphql = false;  // Api API_GRAPHQL
-  int max_pages = 0;       // paginate only
-  int64_t max_items = 0;   // paginate only
-  bool items = false;      // paginate: one JSON line per item (NDJSON)
+  int max_pages = 0;     // paginate only
+  int64_t max_items = 0;  // paginate only
+  bool items = false;     // paginate: one JSON line per item (NDJSON)
   // --project GROUP/NAME: path becomes /projects/GROUP%2FNAME[/PATH].
   std::string project;
   std::string service;  // health: the service name to check

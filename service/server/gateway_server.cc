@@ -87,8 +87,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       return absl::UnavailableError(absl::StrCat(
           "metrics_listen: cannot listen on ", config.metrics_address,
           " (port in use, or not an address of this host); set another "
-          "--metrics_listen, or \"off\" to disable /metrics [", e.what(),
-          "]"));
+          "--metrics_listen, or \"off\" to disable /metrics [",
+          e.what(), "]"));
     }
     self->exposer_->RegisterCollectable(self->metrics_->registry());
     std::vector<int> ports = self->exposer_->GetListeningPorts();

@@ -150,7 +150,8 @@ TEST_F(CliArgsTest, PaginateOnlyFlagsAreRefusedElsewhere) {
 }
 
 TEST_F(CliArgsTest, ProjectFlagEncodesThePath) {
-  absl::StatusOr<CliArgs> args = Parse({"get", "--project", "group/sub/my demo"});
+  absl::StatusOr<CliArgs> args =
+      Parse({"get", "--project", "group/sub/my demo"});
   ASSERT_TRUE(args.ok()) << args.status();
   EXPECT_EQ(args->path, "/projects/group%2Fsub%2Fmy%20demo");
   args = Parse({"paginate", "--project=group/demo", "issues"});

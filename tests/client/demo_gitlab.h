@@ -103,9 +103,9 @@ inline Reply DemoGitLabReply(const RecordedRequest& r) {
         .WithHeader("Retry-After", "3600");
   }
   if (absl::ConsumePrefix(&path, "/projects/group%2Fdemo")) {
-    path = path.empty() ? absl::string_view("/projects/42")
-                        : path == "/issues" ? absl::string_view("/projects/42/issues")
-                                            : absl::string_view("/missing");
+    path = path.empty()        ? absl::string_view("/projects/42")
+           : path == "/issues" ? absl::string_view("/projects/42/issues")
+                               : absl::string_view("/missing");
   }
   if (path == "/projects/42") {
     return Reply::Json(

@@ -54,9 +54,10 @@ TEST(PrettyJsonTest, RefusesBrokenStructure) {
 }
 
 TEST(JsonArrayItemsTest, OneCompactLinePerElement) {
-  EXPECT_EQ(JsonArrayItems(R"( [ {"iid": 1, "t": "a, b ]"}, [1, 2], "x y", 3 ] )"),
-            (std::vector<std::string>{R"({"iid":1,"t":"a, b ]"})", "[1,2]",
-                                      R"("x y")", "3"}));
+  EXPECT_EQ(
+      JsonArrayItems(R"( [ {"iid": 1, "t": "a, b ]"}, [1, 2], "x y", 3 ] )"),
+      (std::vector<std::string>{R"({"iid":1,"t":"a, b ]"})", "[1,2]",
+                                R"("x y")", "3"}));
   EXPECT_EQ(JsonArrayItems(R"(["\"q\"", {}])"),
             (std::vector<std::string>{R"("\"q\"")", "{}"}));
   EXPECT_EQ(JsonArrayItems("[]"), std::vector<std::string>{});

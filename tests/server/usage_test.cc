@@ -69,9 +69,9 @@ TEST(UsageTest, HelpListsTheGatewayFlagsByTopic) {
 TEST(UsageTest, VersionPrintsVersionAndCommit) {
   testing::ProcessResult r = Gateway({"--version"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, ContainsRegex(
-                         "^gitlab-gateway [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit "
-                         "([0-9a-f]{12}(-dirty)?|unknown)\\)\n$"));
+  EXPECT_THAT(
+      r.out, ContainsRegex("^gitlab-gateway [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit "
+                           "([0-9a-f]{12}(-dirty)?|unknown)\\)\n$"));
   EXPECT_THAT(r.out, Not(HasSubstr("Debug build")));
 }
 
