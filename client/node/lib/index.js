@@ -12,7 +12,7 @@
 // of ./errors.js.
 'use strict';
 const grpc = require('@grpc/grpc-js');
-const { packageDefinition } = require('./protos');
+const { packageDefinition, types } = require('./protos');
 const errors = require('./errors');
 
 const DEFAULT_TARGET = 'localhost:50051';
@@ -40,6 +40,11 @@ function duration(ms) {
 // and any other Request field by its camelCase name.
 function makeRequest(path = '', options = {}) {
   const { method = '', query, headers, json, text, content, timeoutMs, ...fields } = options;
+  // grpc-js would drop an unknown key silently; a misspelt field fails here.
+  const known = types().lookupType('gitlab.gateway.v1.Request').fields;
+  for (const key of Object.keys(fields)) {
+    if (!(key in known)) throw new TypeError(`unknown gitlab.gateway.v1.Request field "${key}"`);
+  }
   const request = { ...fields, path, method: method.toUpperCase() };
   request.query = pairs(query).map(([key, value]) => ({ key, value }));
   request.headers = pairs(headers).map(([name, value]) => ({ name, value }));

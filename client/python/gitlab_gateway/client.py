@@ -201,13 +201,26 @@ class Client:
         by Response.id. A failed item is a Response with `error` set
         (raise_for_error turns it into the exception), or raises at once
         with raise_errors=True. A failure of the whole stream raises."""
-        stream = self._stub.BatchExecute(
-            (self._prepare(r) for r in requests), timeout=self.stream_timeout,
-            metadata=self._metadata)
+        # grpc reads `requests` on its own thread and turns an exception
+        # there into a CANCELLED stream; keep it to raise it here instead.
+        failure = []
+
+        def feed():
+            try:
+                for r in requests:
+                    yield self._prepare(r)
+            except Exception as error:  # noqa: BLE001 (re-raised below)
+                failure.append(error)
+                raise
+
+        stream = self._stub.BatchExecute(feed(), timeout=self.stream_timeout,
+                                         metadata=self._metadata)
         try:
             for response in stream:
                 yield raise_for_error(response) if raise_errors else response
         except grpc.RpcError as error:
+            if failure:
+                raise failure[0] from None
             raise error_from_rpc(error) from None
         finally:
             stream.cancel()

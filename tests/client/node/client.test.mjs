@@ -121,6 +121,21 @@ test('batch writes while answers arrive', async () => {
   assert.deepEqual(ids, ['1', '2']);
 });
 
+test('batch input errors surface as themselves', async () => {
+  async function* requests() {
+    yield { id: '1', path: '/projects/42' };
+    throw new RangeError("caller's bug");
+  }
+  await assert.rejects(async () => {
+    for await (const r of gw.batch(requests())) void r;
+  }, RangeError);
+  // A misspelt Request field is refused, not dropped.
+  assert.throws(() => gg.makeRequest('/x', { noSuchField: 1 }), /unknown gitlab.gateway.v1.Request field "noSuchField"/);
+  await assert.rejects(async () => {
+    for await (const r of gw.batch([{ path: '/x', noSuchField: 1 }])) void r;
+  }, TypeError);
+});
+
 test('batch raiseErrors throws the item error', async () => {
   await assert.rejects(async () => {
     for await (const r of gw.batch([{ id: 'm', path: '/projects/7' }], { raiseErrors: true })) void r;

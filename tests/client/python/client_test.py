@@ -127,6 +127,16 @@ class ClientTest(unittest.TestCase):
             first_answered.set()
         self.assertEqual(ids, ["1", "2"])
 
+    def test_batch_input_errors_surface_as_themselves(self):
+        def requests():
+            yield gg.Request(id="1", path="/projects/42")
+            raise KeyError("caller's bug")
+
+        with self.assertRaises(KeyError):
+            list(self.gw.batch(requests()))
+        with self.assertRaises(ValueError):  # not a Request field
+            list(self.gw.batch([{"path": "/x", "no_such_field": 1}]))
+
     def test_batch_raise_errors(self):
         with self.assertRaises(gg.GitlabNotFoundError):
             list(self.gw.batch([{"id": "m", "path": "/projects/7"}],
