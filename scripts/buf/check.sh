@@ -41,6 +41,11 @@ echo "proto-check: buf lint: clean (STANDARD, buf.yaml)"
 git -C "$src" rev-parse --git-dir >/dev/null 2>&1 || {
   echo "proto-check: $src is not a git checkout; buf breaking needs one" >&2; exit 1; }
 ref=${BUF_AGAINST:-main}
+# A clone of another branch has main only as origin/main.
+if ! git -C "$src" rev-parse --verify --quiet "$ref^{commit}" >/dev/null &&
+   git -C "$src" rev-parse --verify --quiet "origin/$ref^{commit}" >/dev/null; then
+  ref=origin/$ref
+fi
 git -C "$src" rev-parse --verify --quiet "$ref^{commit}" >/dev/null || {
   echo "proto-check: no git ref '$ref' to check breaking changes against" >&2; exit 1; }
 # The merge base: on a branch, the API it started from (fields main gained
