@@ -16,14 +16,22 @@ googleapis=${GG_GOOGLEAPIS_DIR:-/usr/share/gocode/src/github.com/gogo/googleapis
 api=gitlab/gateway/v1/gateway.proto
 rm -rf "$work" && mkdir -p "$work"
 
-image() {  # image PROTO_ROOT OUT
-  protoc -I "$1" -I "$googleapis" -I /usr/include --include_imports \
-    --include_source_info -o "$2" "$1/$api"
+protos() { (cd "$1" && find . -name '*.proto' | sed 's|^\./||' | sort); }
+image() {  # image PROTO_ROOT OUT: every .proto under the root, imports too
+  # shellcheck disable=SC2046
+  (cd "$1" && protoc -I . -I "$googleapis" -I /usr/include --include_imports \
+    --include_source_info -o "$2" $(protos .))
 }
-lint() { "$buf" lint "$1" --config "$src/buf.yaml" --path "$api"; }
+# Lint our files only (not the google/rpc imports in the image).
+lint() {
+  local paths=()
+  for f in $(protos "$src/proto"); do paths+=(--path "$f"); done
+  "$buf" lint "$1" --config "$src/buf.yaml" "${paths[@]}"
+}
+# The images' google/rpc files are the same on both sides.
 breaking() {
   "$buf" breaking "$1" --against "$2" --config "$src/buf.yaml" \
-    --against-config "$src/buf.yaml" --path "$api"
+    --against-config "$src/buf.yaml"
 }
 
 # Lint fails on a known violation, then passes on the API.
