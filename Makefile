@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all deps build run test test-asan test-tsan fuzz bench format clean
+.PHONY: all deps build run test test-asan test-tsan fuzz bench format clean proto-check
 
 all: build
 
@@ -43,6 +43,13 @@ test-tsan: deps
 # FUZZ_SECONDS; fails on any crash. Installs scripts/deps/fuzz.txt.
 fuzz: deps
 	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) bash scripts/fuzz.sh
+
+# buf lint (STANDARD, buf.yaml) and buf breaking against the merge base with
+# main (BUF_AGAINST=<ref> to change), offline: buf comes from npm
+# (scripts/buf), imports from Debian. `make test` runs it too (proto_buf_check).
+proto-check: deps
+	@bash tests/support/npm-ci.sh scripts/buf $(BUILD_DIR)/scripts/buf >/dev/null
+	@bash scripts/buf/check.sh $(BUILD_DIR)/scripts/buf/node_modules/.bin/buf . $(BUILD_DIR)/buf_check
 
 format:
 	@find service client tests bench -name '*.h' -o -name '*.cc' | xargs clang-format -i

@@ -159,6 +159,7 @@ timeout "$BUILD_TIMEOUT" buildah bud \
   $([ "${NO_CACHE:-0}" = 1 ] && echo --no-cache) \
   --build-arg "RUN_TESTS=$RUN_TESTS" \
   --build-arg "JOBS=$(nproc)" \
+  --build-arg "GG_GIT_COMMIT=$revision" \
   --label "org.opencontainers.image.revision=$revision" \
   --label "org.opencontainers.image.created=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
   -f "$context/Dockerfile" -t "$IMAGE" "$context"

@@ -16,6 +16,7 @@
 #include "service/server/config_from_flags.h"
 #include "service/server/gateway_server.h"
 #include "service/server/log.h"
+#include "service/usage.h"
 
 namespace {
 
@@ -308,9 +309,7 @@ gitlab_gateway::server::FlagValues ReadFlags() {
 
 int main(int argc, char** argv) {
   using gitlab_gateway::LogLine;
-  absl::SetProgramUsageMessage(
-      "gitlab-gateway: a gRPC gateway to the GitLab API. Flags also read "
-      "the environment variables named in their help.");
+  gitlab_gateway::ConfigureUsage(argc, argv);  // --help, --version
   absl::ParseCommandLine(argc, argv);
 #ifdef NDEBUG
   // Debian's absl is built with deadlock detection on: every absl::Mutex

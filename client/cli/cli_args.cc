@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace gitlab_gateway::cli {
 namespace {
@@ -25,6 +26,41 @@ bool TakesPath(const std::string& command) {
 
 absl::Status Usage(absl::string_view flag, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(flag, ": ", problem));
+}
+
+// A project id or full path as one path segment: every byte but
+// [A-Za-z0-9-._~] percent-encoded, so "group/sub/demo" -> group%2Fsub%2Fdemo.
+std::string EncodeSegment(absl::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' ||
+        c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, absl::StrFormat("%%%02X", c));
+    }
+  }
+  return out;
+}
+
+// Flags only one command takes, checked once the command is known.
+absl::Status CheckCommandFlags(const std::vector<std::string>& given,
+                               const CliArgs& out) {
+  for (const std::string& flag : given) {
+    bool paginate_only =
+        flag == "--max-pages" || flag == "--max-items" || flag == "--items";
+    if (paginate_only && out.command != "paginate") {
+      return Usage(flag,
+                   absl::StrCat("only paginate takes it, not ", out.command));
+    }
+    if (flag == "--project" && !TakesPath(out.command)) {
+      return Usage(flag, absl::StrCat(out.command, " takes no path"));
+    }
+  }
+  if (out.items && (out.json || out.include)) {
+    return Usage("--items", "cannot be combined with --json or -i");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<absl::Duration> ParsePositiveDuration(absl::string_view flag,
@@ -153,6 +189,13 @@ absl::Status ApplyFlag(
   }
   if (name == "--target") return set_string(&out->target);
   if (name == "--service") return set_string(&out->service);
+  if (name == "--project") {
+    return with_value([&](const std::string& v) {
+      if (v.empty()) return Usage(name, "is empty");
+      out->project = v;
+      return absl::OkStatus();
+    });
+  }
   auto set_duration = [&](std::optional<absl::Duration>* field) {
     return with_value([&](const std::string& v) -> absl::Status {
       absl::StatusOr<absl::Duration> d = ParsePositiveDuration(name, v);
@@ -199,6 +242,7 @@ bool ApplySwitch(const std::string& name, CliArgs* out) {
     out->upload_method = "POST";
     return true;
   }
+  if (name == "--items") return out->items = true;
   if (name == "-h" || name == "--help") {
     out->command = "help";
     return true;
@@ -217,6 +261,7 @@ absl::StatusOr<CliArgs> ParseArgs(const std::vector<std::string>& args,
     out.target = target;
   }
   std::vector<std::string> positional;
+  std::vector<std::string> given;  // flags checked against the command
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--") {
@@ -238,6 +283,7 @@ absl::StatusOr<CliArgs> ParseArgs(const std::vector<std::string>& args,
       name = arg.substr(0, 2);
       inline_value = arg.substr(2);
     }
+    given.push_back(name);
     // upload's -i names the input file (elsewhere it is --include).
     if (name == "-i" && !positional.empty() &&
         absl::AsciiStrToLower(positional[0]) == "upload") {
@@ -271,9 +317,15 @@ absl::StatusOr<CliArgs> ParseArgs(const std::vector<std::string>& args,
     return Usage("command", absl::StrCat("unknown command \"", positional[0],
                                          "\" (try help)"));
   }
+  if (absl::Status s = CheckCommandFlags(given, out); !s.ok()) return s;
   size_t want = TakesPath(out.command) ? 2 : 1;
   if (want == 2 && positional.size() >= 2) out.path = positional[1];
-  if (want == 2 && positional.size() < 2 && !out.graphql) {
+  if (!out.project.empty()) {
+    std::string rest = out.path;
+    if (!rest.empty() && rest.front() != '/') rest.insert(0, "/");
+    out.path = absl::StrCat("/projects/", EncodeSegment(out.project), rest);
+  }
+  if (want == 2 && out.path.empty() && !out.graphql) {
     return Usage("path", absl::StrCat(out.command,
                                       " needs an API path, e.g. "
                                       "/projects/42"));
@@ -298,13 +350,19 @@ const char* UsageText() {
 
 Usage:
   gitlab-gateway-cli get|post|put|patch|delete|head PATH [flags]
+  gitlab-gateway-cli get --project GROUP/NAME [SUBPATH] [flags]
   gitlab-gateway-cli download PATH [-o FILE] [flags]
   gitlab-gateway-cli upload PATH -i FILE [--post] [flags]
-  gitlab-gateway-cli paginate PATH [--max-pages N] [--max-items N] [flags]
+  gitlab-gateway-cli paginate PATH [--max-pages N] [--max-items N] [--items]
   gitlab-gateway-cli batch [flags] < requests.ndjson > responses.ndjson
   gitlab-gateway-cli health [--service NAME]
 
+PATH is under /api/v4 and sent as given: a project or group named by its
+path needs each "/" as %2F (/projects/group%2Fdemo), or use --project.
+
 Request flags:
+  --project GROUP/NAME    the path is /projects/GROUP%2FNAME, then SUBPATH
+                          if given (e.g. --project group/demo issues)
   -q, --query KEY=VALUE   query parameter (repeatable, order kept)
   -H, --header 'N: V'     request header (repeatable)
   -d, --data TEXT|@FILE   request body (@- reads stdin)
@@ -318,6 +376,8 @@ Output and connection:
   -i, --include           print the status line and headers before the body
   --raw                   print the body as received (no pretty JSON)
   --json                  print each Response as protobuf JSON on one line
+  --items                 paginate: print each item of every page as one
+                          compact JSON line (NDJSON) instead of the pages
   --target HOST:PORT      gateway address [env GITLAB_GATEWAY_TARGET]
                           (default localhost:50051)
   --deadline D            RPC deadline (default: timeout + 5s, 1h for

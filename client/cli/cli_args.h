@@ -43,8 +43,11 @@ struct CliArgs {
   bool raw = false;      // no pretty-printing
   bool json = false;     // whole Response as protobuf JSON, one per line
   bool graphql = false;  // Api API_GRAPHQL
-  int max_pages = 0;
-  int64_t max_items = 0;
+  int max_pages = 0;     // paginate only
+  int64_t max_items = 0;  // paginate only
+  bool items = false;     // paginate: one JSON line per item (NDJSON)
+  // --project GROUP/NAME: path becomes /projects/GROUP%2FNAME[/PATH].
+  std::string project;
   std::string service;  // health: the service name to check
   std::string output;   // download -o FILE ("" or "-": stdout)
   std::string input;    // upload -i FILE ("-": stdin)

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <iostream>
@@ -11,6 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "client/cli/json_pretty.h"
 #include "client/cli/transfer_commands.h"
 #include "gitlab_gateway/client/client.h"
@@ -78,6 +81,33 @@ int BadSetup(const absl::Status& status, std::ostream& err) {
 
 namespace {
 
+// A 404 for /projects/<name>/... where <name> is neither an id nor encoded:
+// GitLab reads "group/demo" as project "group" and a sub-resource "demo".
+int FailWithPathHint(const absl::Status& status, const CliArgs& args,
+                     std::ostream& err) {
+  int code = Fail(status, err);
+  absl::string_view path = args.path;
+  if (status.code() != absl::StatusCode::kNotFound ||
+      !absl::ConsumePrefix(&path, "/projects/")) {
+    return code;
+  }
+  absl::string_view id = path.substr(0, path.find('/'));
+  bool numeric = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+    return absl::ascii_isdigit(c);
+  });
+  if (numeric || absl::StrContains(id, '%') || id.size() == path.size()) {
+    return code;
+  }
+  size_t second = path.find('/', id.size() + 1);
+  std::string guess(path.substr(0, second));
+  err << "hint: GitLab names a project by its id or by its full path with "
+         "each \"/\" as %2F: /projects/"
+      << absl::StrReplaceAll(guess, {{"/", "%2F"}})
+      << (second == absl::string_view::npos ? "" : path.substr(second))
+      << " (or: --project " << guess << ")\n";
+  return code;
+}
+
 std::string ContentType(const v1::Response& response) {
   for (const v1::Header& h : response.headers()) {
     if (absl::EqualsIgnoreCase(h.name(), "content-type")) return h.value();
@@ -134,7 +164,7 @@ int RunCall(const CliArgs& args, Io io) {
   if (!made.ok()) return BadSetup(made.status(), io.err);
   const Client& client = *made;
   absl::StatusOr<v1::Response> response = client.Execute(BuildRequest(args));
-  if (!response.ok()) return Fail(response.status(), io.err);
+  if (!response.ok()) return FailWithPathHint(response.status(), args, io.err);
   PrintResponse(*response, args, io.out);
   return kExitOk;
 }
@@ -149,10 +179,23 @@ int RunPaginate(const CliArgs& args, Io io) {
   request.set_max_items(args.max_items);
   client::PageStream pages = client.Paginate(request);
   for (const v1::Response& page : pages) {
-    PrintResponse(page, args, io.out);
+    if (args.items) {
+      std::optional<std::vector<std::string>> items =
+          JsonArrayItems(page.text());
+      if (!items) {
+        io.err << "error: --items: page " << page.page().page()
+               << " is not a JSON array\n";
+        return kExitFailed;
+      }
+      for (const std::string& item : *items) io.out << item << "\n";
+    } else {
+      PrintResponse(page, args, io.out);
+    }
     io.out.flush();
   }
-  if (!pages.status().ok()) return Fail(pages.status(), io.err);
+  if (!pages.status().ok()) {
+    return FailWithPathHint(pages.status(), args, io.err);
+  }
   return kExitOk;
 }
 

@@ -90,4 +90,34 @@ std::optional<std::string> PrettyJson(absl::string_view text) {
   return out;
 }
 
+std::optional<std::vector<std::string>> JsonArrayItems(absl::string_view text) {
+  text = absl::StripAsciiWhitespace(text);
+  if (text.empty() || text.front() != '[' || !PrettyJson(text)) {
+    return std::nullopt;
+  }
+  std::vector<std::string> items;
+  std::string item;
+  int depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '"') {  // well formed: PrettyJson checked it
+      size_t start = i++;
+      while (text[i] != '"') i += text[i] == '\\' ? 2 : 1;
+      item.append(text.data() + start, i - start + 1);
+      continue;
+    }
+    if (IsSpace(c)) continue;
+    if (c == '[' || c == '{') ++depth;
+    if (c == ']' || c == '}') --depth;
+    bool boundary = (depth == 1 && c == ',') || (depth == 0 && c == ']');
+    if (boundary) {
+      if (!item.empty()) items.push_back(std::move(item));
+      item.clear();
+    } else if (!(depth == 1 && c == '[' && i == 0)) {
+      item.push_back(c);
+    }
+  }
+  return items;
+}
+
 }  // namespace gitlab_gateway::cli

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -15,6 +16,13 @@ namespace gitlab_gateway::cli {
 //
 //   PrettyJson(R"({"a":[1,2],"b":{}})")  ->  "{\n  \"a\": [\n    1,\n ..."
 std::optional<std::string> PrettyJson(absl::string_view text);
+
+// The elements of a JSON array, each on one line: whitespace between tokens
+// removed, tokens kept byte for byte. nullopt unless `text` is a well-formed
+// array (as PrettyJson judges it). Pure; any thread.
+//
+//   JsonArrayItems(R"([{"iid": 1}, 2])")  ->  {R"({"iid":1})", "2"}
+std::optional<std::vector<std::string>> JsonArrayItems(absl::string_view text);
 
 }  // namespace gitlab_gateway::cli
 

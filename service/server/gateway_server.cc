@@ -95,10 +95,13 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       self->exposer_ = std::make_unique<prometheus::Exposer>(
           config.metrics_address, /*num_threads=*/1);
     } catch (const std::exception& e) {
+      // CivetServer only says "null context when constructing CivetServer".
       self->Shutdown(absl::ZeroDuration());
-      return absl::UnavailableError(
-          absl::StrCat("metrics_listen: cannot serve /metrics on ",
-                       config.metrics_address, ": ", e.what()));
+      return absl::UnavailableError(absl::StrCat(
+          "metrics_listen: cannot listen on ", config.metrics_address,
+          " (port in use, or not an address of this host); set another "
+          "--metrics_listen, or \"off\" to disable /metrics [",
+          e.what(), "]"));
     }
     self->exposer_->RegisterCollectable(self->metrics_->registry());
     std::vector<int> ports = self->exposer_->GetListeningPorts();
@@ -113,10 +116,13 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
         v1::Gateway::service_full_name(), true);
   }
   // Scripts and bench/ read the first three fields: keep their order.
+  const std::string metrics_note =
+      self->exposer_ == nullptr
+          ? std::string("metrics off")
+          : absl::StrCat("metrics on port ", self->metrics_port_);
   LogLine("INFO",
-          "serving gRPC on port %d, metrics on port %d, GitLab %s; %s%s; "
-          "health-only port %d",
-          self->port_, self->metrics_port_, base_url->origin,
+          "serving gRPC on port %d, %s, GitLab %s; %s%s; health-only port %d",
+          self->port_, metrics_note, base_url->origin,
           config.tls.enabled() ? "TLS" : "plaintext",
           config.tls.client_ca_file.empty() ? "" : " with client certificates",
           self->health_port_);

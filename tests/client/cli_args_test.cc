@@ -133,6 +133,39 @@ TEST_F(CliArgsTest, ErrorsNameTheFlag) {
   EXPECT_THAT(message({"get", "/x"}), HasSubstr("set only one of"));
 }
 
+TEST_F(CliArgsTest, PaginateOnlyFlagsAreRefusedElsewhere) {
+  // They used to be accepted by get and silently ignored.
+  for (const char* flag : {"--max-pages=3", "--max-items=5", "--items"}) {
+    absl::StatusOr<CliArgs> args = Parse({"get", "/projects/42", flag});
+    ASSERT_FALSE(args.ok()) << flag;
+    EXPECT_THAT(args.status().message(),
+                HasSubstr("only paginate takes it, not get"));
+  }
+  absl::StatusOr<CliArgs> args =
+      Parse({"paginate", "/projects/42/issues", "--items"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_TRUE(args->items);
+  EXPECT_THAT(Parse({"paginate", "/x", "--items", "--json"}).status().message(),
+              HasSubstr("--items: cannot be combined"));
+}
+
+TEST_F(CliArgsTest, ProjectFlagEncodesThePath) {
+  absl::StatusOr<CliArgs> args =
+      Parse({"get", "--project", "group/sub/my demo"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->path, "/projects/group%2Fsub%2Fmy%20demo");
+  args = Parse({"paginate", "--project=group/demo", "issues"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->path, "/projects/group%2Fdemo/issues");
+  args = Parse({"get", "--project", "42", "/repository/tree"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->path, "/projects/42/repository/tree");
+  EXPECT_THAT(Parse({"batch", "--project", "g/p"}).status().message(),
+              HasSubstr("--project: batch takes no path"));
+  EXPECT_THAT(Parse({"get", "--project", ""}).status().message(),
+              HasSubstr("--project: is empty"));
+}
+
 TEST_F(CliArgsTest, HelpFlagAndCommand) {
   EXPECT_EQ(Parse({"--help"})->command, "help");
   EXPECT_EQ(Parse({"help"})->command, "help");

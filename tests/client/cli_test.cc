@@ -268,6 +268,46 @@ TEST_F(CliTest, PaginateMaxPagesAndErrors) {
   EXPECT_THAT(r.err, HasSubstr("reason: GITLAB_NOT_FOUND"));
 }
 
+TEST_F(CliTest, PaginateItemsPrintsOneJsonLinePerItem) {
+  ProcessResult r = Cli({"paginate", "/projects/42/issues", "--items"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "{\"iid\":1}\n{\"iid\":2}\n{\"iid\":3}\n{\"iid\":4}\n"
+            "{\"iid\":5}\n{\"iid\":6}\n");
+  r = Cli({"paginate", "--project", "group/demo", "issues", "--items",
+           "--max-pages", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"iid\":1}\n{\"iid\":2}\n");
+}
+
+TEST_F(CliTest, UnencodedProjectPathGetsAHint) {
+  ProcessResult r = Cli({"get", "/projects/group/demo"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("reason: GITLAB_NOT_FOUND"));
+  EXPECT_THAT(r.err, HasSubstr("hint: GitLab names a project by its id or by "
+                               "its full path with each \"/\" as %2F: "
+                               "/projects/group%2Fdemo (or: --project "
+                               "group/demo)"));
+  r = Cli({"get", "/projects/group/sub/issues"});
+  EXPECT_THAT(r.err, HasSubstr("/projects/group%2Fsub/issues (or: --project "
+                               "group/sub)"));
+  // An id, or an encoded path, needs no hint.
+  r = Cli({"get", "/projects/7"});
+  EXPECT_THAT(r.err, Not(HasSubstr("hint:")));
+  // --project encodes it: the demo GitLab knows group%2Fdemo.
+  r = Cli({"get", "--project", "group/demo", "--raw"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"path_with_namespace\":\"group/demo\""));
+  EXPECT_EQ(LastRequest().path, "/api/v4/projects/group%2Fdemo");
+}
+
+TEST_F(CliTest, GetRefusesMaxPages) {
+  ProcessResult r = Cli({"get", "/projects/42", "--max-pages", "3"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--max-pages: only paginate takes it"));
+  EXPECT_EQ(harness_.fake.request_count(), 0u);
+}
+
 TEST_F(CliTest, HealthPrintsServing) {
   ProcessResult r = Cli({"health"});
   EXPECT_EQ(r.exit_code, 0) << r.err;

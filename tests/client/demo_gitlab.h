@@ -13,6 +13,11 @@
 //                                   auth and Sudo headers, x-demo header
 //   GET  /projects/42/issues        3 pages (offset pagination, x-next-page),
 //                                   2 issues each: [{"iid":1},{"iid":2}], ...
+//   GET  /projects/group%2Fdemo[/issues]  as /projects/42[/issues] (a project
+//                                   named by its encoded path, for examples/)
+//   GET  /user                      401 {"message":"401 Unauthorized"} when the
+//                                   PRIVATE-TOKEN is "revoked"; else 200
+//   GET  /rate_limited              429, Retry-After: 3600
 //   GET  /slow                      200 {"slow":true} after 300 ms
 //   GET  /stall                     never answers
 //   anything else                   404 {"message":"404 Not Found"}
@@ -86,6 +91,21 @@ inline Reply DemoGitLabReply(const RecordedRequest& r) {
       return Reply::Json(400, R"({"message":{"name":["can't be blank"]}})");
     }
     return Reply::Json(201, R"({"id":43,"created":true})");
+  }
+  if (path == "/user") {
+    if (r.Header("PRIVATE-TOKEN").value_or("") == "revoked") {
+      return Reply::Json(401, R"({"message":"401 Unauthorized"})");
+    }
+    return Reply::Json(200, R"({"id":1,"username":"demo-user"})");
+  }
+  if (path == "/rate_limited") {
+    return Reply::Json(429, R"({"message":"Retry later"})")
+        .WithHeader("Retry-After", "3600");
+  }
+  if (absl::ConsumePrefix(&path, "/projects/group%2Fdemo")) {
+    path = path.empty()        ? absl::string_view("/projects/42")
+           : path == "/issues" ? absl::string_view("/projects/42/issues")
+                               : absl::string_view("/missing");
   }
   if (path == "/projects/42") {
     return Reply::Json(

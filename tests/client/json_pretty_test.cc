@@ -53,5 +53,21 @@ TEST(PrettyJsonTest, RefusesBrokenStructure) {
   EXPECT_EQ(PrettyJson("[\"a\nb\"]"), std::nullopt);    // raw newline
 }
 
+TEST(JsonArrayItemsTest, OneCompactLinePerElement) {
+  EXPECT_EQ(
+      JsonArrayItems(R"( [ {"iid": 1, "t": "a, b ]"}, [1, 2], "x y", 3 ] )"),
+      (std::vector<std::string>{R"({"iid":1,"t":"a, b ]"})", "[1,2]",
+                                R"("x y")", "3"}));
+  EXPECT_EQ(JsonArrayItems(R"(["\"q\"", {}])"),
+            (std::vector<std::string>{R"("\"q\"")", "{}"}));
+  EXPECT_EQ(JsonArrayItems("[]"), std::vector<std::string>{});
+}
+
+TEST(JsonArrayItemsTest, RefusesWhatIsNotAnArray) {
+  EXPECT_EQ(JsonArrayItems(R"({"a":1})"), std::nullopt);
+  EXPECT_EQ(JsonArrayItems("[1,"), std::nullopt);
+  EXPECT_EQ(JsonArrayItems("plain"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace gitlab_gateway::cli

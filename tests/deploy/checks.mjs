@@ -184,6 +184,9 @@ export function checkRendered(objects, facts, { name, isBase }) {
     if (volume.secret.defaultMode !== undefined && (volume.secret.defaultMode & 0o007) !== 0) fail("the token file is world-accessible (defaultMode)");
   }
   for (const s of byKind("Secret")) {
+    // `kubectl apply` of this output would replace the Secret holding the
+    // real token (created once, outside kustomize) with whatever is here.
+    fail(`renders Secret ${s.metadata.name}: applying it would overwrite the real token; create the Secret outside kustomize (k8s/README.md)`);
     const values = [...Object.entries(s.stringData ?? {}), ...Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")])];
     for (const [k, v] of values) {
       if (looksLikeToken(v)) fail(`Secret ${s.metadata.name} key ${k} holds something that looks like a real token`);

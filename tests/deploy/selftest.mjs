@@ -28,6 +28,9 @@ const CASES = [
   ["a random-looking base64 Secret", (o) => {
     o.push({ apiVersion: "v1", kind: "Secret", metadata: { name: "b64" }, data: { token: Buffer.from("x7Kp2QmZ9vR4tY8wL3nB6cD1").toString("base64") } });
   }, /Secret b64 key token holds something that looks like a real token/],
+  ["a placeholder Secret in the applied set", (o) => {
+    o.push({ apiVersion: "v1", kind: "Secret", metadata: { name: "gitlab-gateway-token" }, stringData: { token: "REPLACE_ME" } });
+  }, /renders Secret gitlab-gateway-token: applying it would overwrite the real token/],
   ["token as an env literal", (o) => { gw(o).env.push({ name: "GITLAB_TOKEN", value: "REPLACE_ME" }); }, /GITLAB_TOKEN is set as an env variable/],
   ["token from secretKeyRef env", (o) => {
     gw(o).env.push({ name: "OTHER", valueFrom: { secretKeyRef: { name: "s", key: "k" } } });

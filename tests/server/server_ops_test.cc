@@ -202,7 +202,7 @@ TEST(ServerOpsTest, EnvironmentTakesFractionsAndTurnsMetricsOff) {
                         &text);
   ASSERT_TRUE(WIFEXITED(status)) << text;
   EXPECT_EQ(WEXITSTATUS(status), 0) << text;
-  EXPECT_THAT(text, HasSubstr(", metrics on port 0,"));
+  EXPECT_THAT(text, HasSubstr(", metrics off,"));
   EXPECT_THAT(text, HasSubstr("stopped"));
 }
 

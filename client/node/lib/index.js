@@ -1,0 +1,195 @@
+// gitlab-gateway-client: GitLab's API through gitlab-gateway, from Node.
+//
+//   const gg = require('gitlab-gateway-client');
+//   const gw = new gg.Client('localhost:50051');
+//   const project = await gw.getJson(gg.projectPath('group/demo'));
+//   for await (const issue of gw.paginate(gg.projectPath('group/demo', 'issues'))) {}
+//   gw.close();
+//
+// Field names are the proto's in lowerCamelCase (statusCode, rateLimit).
+// Options the helpers do not know are Request fields, so fields added to the
+// proto work without a client change. Failed calls reject with the errors
+// of ./errors.js.
+'use strict';
+const grpc = require('@grpc/grpc-js');
+const { packageDefinition, types } = require('./protos');
+const errors = require('./errors');
+
+const DEFAULT_TARGET = 'localhost:50051';
+
+function pairs(mappingOrPairs) {
+  if (mappingOrPairs == null) return [];
+  const entries = Array.isArray(mappingOrPairs) ? mappingOrPairs
+    : Object.entries(mappingOrPairs);
+  const out = [];
+  for (const [key, value] of entries) {
+    for (const v of Array.isArray(value) ? value : [value]) out.push([String(key), String(v)]);
+  }
+  return out;
+}
+
+function duration(ms) {
+  const seconds = Math.floor(ms / 1000);
+  return { seconds, nanos: Math.round((ms - seconds * 1000) * 1e6) };
+}
+
+// A gitlab.gateway.v1.Request object from a path and options: method, query
+// and headers (object, arrays repeat a key, or [key, value] pairs), one of
+// json (any value, sent as text) / text / content (Buffer), timeoutMs,
+// credentials ({privateToken} | {oauthToken} | {jobToken}), sudo, api, id,
+// and any other Request field by its camelCase name.
+function makeRequest(path = '', options = {}) {
+  const { method = '', query, headers, json, text, content, timeoutMs, ...fields } = options;
+  // grpc-js would drop an unknown key silently; a misspelt field fails here.
+  const known = types().lookupType('gitlab.gateway.v1.Request').fields;
+  for (const key of Object.keys(fields)) {
+    if (!(key in known)) throw new TypeError(`unknown gitlab.gateway.v1.Request field "${key}"`);
+  }
+  const request = { ...fields, path, method: method.toUpperCase() };
+  request.query = pairs(query).map(([key, value]) => ({ key, value }));
+  request.headers = pairs(headers).map(([name, value]) => ({ name, value }));
+  const bodies = [json, text, content].filter((b) => b !== undefined);
+  if (bodies.length > 1) throw new TypeError('give at most one of json, text, content');
+  if (json !== undefined) request.text = JSON.stringify(json);
+  else if (text !== undefined) request.text = text;
+  else if (content !== undefined) request.content = Buffer.from(content);
+  if (timeoutMs !== undefined) request.timeout = duration(timeoutMs);
+  return request;
+}
+
+// The response's body parsed as JSON (null when empty).
+function jsonBody(response) {
+  return response.text ? JSON.parse(response.text) : null;
+}
+
+// Throws the error of a failed BatchExecute item; else returns it.
+function raiseForError(response) {
+  if (response.error && response.error.code) throw errors.errorFromStatus(response.error);
+  return response;
+}
+
+const encodeId = (idOrPath) => encodeURIComponent(String(idOrPath));
+// projectPath('group/sub/demo', 'issues') -> '/projects/group%2Fsub%2Fdemo/issues'
+const projectPath = (project, ...rest) => ['/projects', encodeId(project), ...rest].join('/');
+const groupPath = (group, ...rest) => ['/groups', encodeId(group), ...rest].join('/');
+
+class Client {
+  // target: 'host:port' (default $GITLAB_GATEWAY_TARGET or localhost:50051).
+  // options: channelCredentials (grpc.credentials.createSsl(...) for TLS),
+  // metadata (object of headers sent with every call, e.g. {authorization:
+  // 'Bearer ...'}), privateToken | oauthToken | jobToken (the GitLab token
+  // of every request that sets none), timeoutMs (each Execute, 60 s),
+  // streamTimeoutMs (batch and paginate, none), channelOptions.
+  constructor(target, options = {}) {
+    this.target = target || process.env.GITLAB_GATEWAY_TARGET || DEFAULT_TARGET;
+    const loaded = grpc.loadPackageDefinition(packageDefinition());
+    const { Gateway } = loaded.gitlab.gateway.v1;
+    this.stub = new Gateway(this.target,
+      options.channelCredentials ?? grpc.credentials.createInsecure(),
+      options.channelOptions ?? {});
+    this.metadata = new grpc.Metadata();
+    for (const [k, v] of Object.entries(options.metadata ?? {})) this.metadata.set(k, v);
+    const tokens = ['privateToken', 'oauthToken', 'jobToken']
+      .filter((k) => options[k] !== undefined);
+    if (tokens.length > 1) throw new TypeError('give at most one of privateToken, oauthToken, jobToken');
+    this.credentials = tokens.length ? { [tokens[0]]: options[tokens[0]] } : null;
+    this.timeoutMs = options.timeoutMs ?? 60000;
+    this.streamTimeoutMs = options.streamTimeoutMs ?? null;
+  }
+
+  close() { this.stub.close(); }
+
+  prepare(request) {
+    const r = typeof request === 'string' ? makeRequest(request) : { ...request };
+    if (this.credentials && !r.credentials) r.credentials = this.credentials;
+    return r;
+  }
+
+  callOptions(timeoutMs) {
+    return timeoutMs ? { deadline: new Date(Date.now() + timeoutMs) } : {};
+  }
+
+  // One call: resolves to the Response, rejects with a GitlabError.
+  execute(requestOrPath, options = {}) {
+    const request = this.prepare(typeof requestOrPath === 'string'
+      ? makeRequest(requestOrPath, options) : requestOrPath);
+    return new Promise((resolve, reject) => {
+      this.stub.Execute(request, this.metadata, this.callOptions(this.timeoutMs),
+        (error, response) => (error ? reject(errors.errorFromGrpc(error)) : resolve(response)));
+    });
+  }
+
+  get(path, options = {}) { return this.execute(path, { ...options, method: 'GET' }); }
+  head(path, options = {}) { return this.execute(path, { ...options, method: 'HEAD' }); }
+  post(path, options = {}) { return this.execute(path, { ...options, method: 'POST' }); }
+  put(path, options = {}) { return this.execute(path, { ...options, method: 'PUT' }); }
+  patch(path, options = {}) { return this.execute(path, { ...options, method: 'PATCH' }); }
+  delete(path, options = {}) { return this.execute(path, { ...options, method: 'DELETE' }); }
+  async getJson(path, options = {}) { return jsonBody(await this.get(path, options)); }
+
+  // POST to /api/graphql; resolves to the "data" member.
+  async graphql(query, variables, options = {}) {
+    const json = variables === undefined ? { query } : { query, variables };
+    const response = await this.execute('', { ...options, method: 'POST', json, api: 'API_GRAPHQL' });
+    return (jsonBody(response) ?? {}).data;
+  }
+
+  // Requests (objects for makeRequest: {path, ...options}, from an iterable
+  // or async iterable) are written as they come, with backpressure;
+  // Responses are yielded in completion order, matched by id. A failed item
+  // has `error` set (raiseForError), or throws with {raiseErrors: true}.
+  async *batch(requests, { raiseErrors = false } = {}) {
+    const call = this.stub.BatchExecute(this.metadata, this.callOptions(this.streamTimeoutMs));
+    let writeError = null;
+    const writer = (async () => {
+      try {
+        for await (const item of requests) {
+          const { path = '', ...options } = item;
+          const request = this.prepare(makeRequest(path, options));
+          if (!call.write(request)) await new Promise((r) => call.once('drain', r));
+        }
+        call.end();
+      } catch (error) {
+        writeError = error;
+        call.cancel();
+      }
+    })();
+    try {
+      for await (const response of call) {
+        yield raiseErrors ? raiseForError(response) : response;
+      }
+    } catch (error) {
+      if (writeError) throw writeError;
+      throw error.code !== undefined && error.metadata ? errors.errorFromGrpc(error) : error;
+    } finally {
+      call.cancel();
+      await writer;
+    }
+    if (writeError) throw writeError;
+  }
+
+  // Every page of a GitLab list, in order: the items (JSON array elements),
+  // or each page's Response with {pages: true}. maxPages/maxItems: 0 = none.
+  async *paginate(requestOrPath, options = {}) {
+    const { pages = false, maxPages = 0, maxItems = 0, ...rest } = options;
+    const request = this.prepare(typeof requestOrPath === 'string'
+      ? makeRequest(requestOrPath, { ...rest, method: 'GET' }) : requestOrPath);
+    const call = this.stub.Paginate({ request, maxPages, maxItems }, this.metadata,
+      this.callOptions(this.streamTimeoutMs));
+    try {
+      for await (const response of call) {
+        if (pages) yield response;
+        else yield* (jsonBody(response) ?? []);
+      }
+    } catch (error) {
+      throw error.code !== undefined && error.metadata ? errors.errorFromGrpc(error) : error;
+    } finally {
+      call.cancel();
+    }
+  }
+}
+
+module.exports = {
+  Client, makeRequest, jsonBody, raiseForError, encodeId, projectPath, groupPath,
+  ...errors,
+};

@@ -1,0 +1,252 @@
+"""Client: the gateway's three RPCs with GitLab-shaped conveniences.
+
+    from gitlab_gateway import Client, project_path, GitlabNotFoundError
+    with Client("localhost:50051") as gw:
+        project = gw.get_json(project_path("group/demo"))
+        for issue in gw.paginate(project_path("group/demo", "issues")):
+            print(issue["iid"])
+
+A Client wraps one grpc.Channel and may be used from several threads at once
+(as the channel may). Failed calls raise the exceptions of
+gitlab_gateway.errors; keyword arguments a helper does not know are passed to
+gateway.v1.Request as fields, so fields added to the API later work as
+`gw.get(path, new_field=...)` without a client release.
+"""
+import json as jsonlib
+import os
+
+import grpc
+from google.protobuf import duration_pb2
+
+from gitlab_gateway.errors import error_from_rpc, error_from_status
+from gitlab_gateway.v1 import gateway_pb2, gateway_pb2_grpc
+
+DEFAULT_TARGET = "localhost:50051"
+
+
+def _duration(seconds):
+    d = duration_pb2.Duration()
+    d.FromNanoseconds(int(seconds * 1e9))
+    return d
+
+
+def _pairs(mapping_or_pairs):
+    if mapping_or_pairs is None:
+        return []
+    items = (mapping_or_pairs.items() if hasattr(mapping_or_pairs, "items")
+             else mapping_or_pairs)
+    out = []
+    for key, value in items:
+        if isinstance(value, (list, tuple)):
+            out.extend((str(key), _text(v)) for v in value)
+        else:
+            out.append((str(key), _text(value)))
+    return out
+
+
+def _text(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def make_request(path="", method="", *, query=None, headers=None, json=None,
+                 text=None, content=None, timeout=None, credentials=None,
+                 **fields):
+    """A gateway.v1.Request. query/headers: a dict (list values repeat the
+    key) or (key, value) pairs; json: any JSON value, sent as the text body;
+    timeout: seconds; credentials: a Credentials message or a dict such as
+    {"private_token": "glpat-..."}; other keywords are Request fields."""
+    request = gateway_pb2.Request(path=path, method=method.upper(), **fields)
+    for key, value in _pairs(query):
+        request.query.add(key=key, value=value)
+    for name, value in _pairs(headers):
+        request.headers.add(name=name, value=value)
+    bodies = [b for b in (json, text, content) if b is not None]
+    if len(bodies) > 1:
+        raise ValueError("give at most one of json, text, content")
+    if json is not None:
+        request.text = jsonlib.dumps(json)
+    elif text is not None:
+        request.text = text
+    elif content is not None:
+        request.content = bytes(content)
+    if timeout is not None:
+        request.timeout.CopyFrom(_duration(timeout))
+    if credentials is not None:
+        if isinstance(credentials, dict):
+            credentials = gateway_pb2.Credentials(**credentials)
+        request.credentials.CopyFrom(credentials)
+    return request
+
+
+def json_body(response):
+    """The response's body parsed as JSON (None when it is empty)."""
+    return jsonlib.loads(response.text) if response.text else None
+
+
+def raise_for_error(response):
+    """Raise the exception of a failed BatchExecute item; else return it."""
+    if response.HasField("error") and response.error.code != 0:
+        raise error_from_status(response.error)
+    return response
+
+
+class Client:
+    """target: "host:port" (default $GITLAB_GATEWAY_TARGET or
+    localhost:50051). channel_credentials: grpc.ssl_channel_credentials(...)
+    for a TLS gateway (plaintext when None). metadata: (key, value) pairs
+    sent with every call, e.g. [("authorization", "Bearer ...")].
+    private_token/oauth_token/job_token: the GitLab credential sent with every
+    request that sets none (the gateway's own when all are None). timeout:
+    the deadline of each Execute, in seconds; streams have stream_timeout."""
+
+    def __init__(self, target=None, *, channel_credentials=None, metadata=(),
+                 private_token=None, oauth_token=None, job_token=None,
+                 timeout=60.0, stream_timeout=None, channel=None,
+                 options=()):
+        self.target = target or os.environ.get("GITLAB_GATEWAY_TARGET",
+                                               DEFAULT_TARGET)
+        if channel is not None:
+            self._channel = channel
+        elif channel_credentials is not None:
+            self._channel = grpc.secure_channel(self.target,
+                                                channel_credentials, options)
+        else:
+            self._channel = grpc.insecure_channel(self.target, options)
+        self._stub = gateway_pb2_grpc.GatewayStub(self._channel)
+        self._metadata = tuple(metadata)
+        tokens = {"private_token": private_token, "oauth_token": oauth_token,
+                  "job_token": job_token}
+        given = {k: v for k, v in tokens.items() if v is not None}
+        if len(given) > 1:
+            raise ValueError("give at most one of private_token, "
+                             "oauth_token, job_token")
+        self._credentials = gateway_pb2.Credentials(**given) if given else None
+        self.timeout = timeout
+        self.stream_timeout = stream_timeout
+
+    def close(self):
+        self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def stub(self):
+        """The generated GatewayStub, for what the helpers do not cover."""
+        return self._stub
+
+    def _prepare(self, request):
+        if isinstance(request, dict):
+            request = make_request(**request)
+        if (self._credentials is not None and
+                not request.HasField("credentials")):
+            request.credentials.CopyFrom(self._credentials)
+        return request
+
+    # --- Execute -------------------------------------------------------
+    def execute(self, request_or_path, method="GET", **kwargs):
+        """One call; returns the gateway.v1.Response, raises GitlabError."""
+        if isinstance(request_or_path, str):
+            request = make_request(request_or_path, method, **kwargs)
+        else:
+            request = request_or_path
+        try:
+            return self._stub.Execute(self._prepare(request),
+                                      timeout=self.timeout,
+                                      metadata=self._metadata)
+        except grpc.RpcError as error:
+            raise error_from_rpc(error) from None
+
+    def get(self, path, **kwargs):
+        return self.execute(path, "GET", **kwargs)
+
+    def head(self, path, **kwargs):
+        return self.execute(path, "HEAD", **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.execute(path, "POST", **kwargs)
+
+    def put(self, path, **kwargs):
+        return self.execute(path, "PUT", **kwargs)
+
+    def patch(self, path, **kwargs):
+        return self.execute(path, "PATCH", **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.execute(path, "DELETE", **kwargs)
+
+    def get_json(self, path, **kwargs):
+        """GET and parse the JSON body."""
+        return json_body(self.get(path, **kwargs))
+
+    def graphql(self, query, variables=None, **kwargs):
+        """POST to /api/graphql; returns the "data" member. GraphQL errors
+        raise GatewayError (reason GRAPHQL_ERROR, field_violations)."""
+        body = {"query": query}
+        if variables is not None:
+            body["variables"] = variables
+        response = self.execute("", "POST", json=body,
+                                api=gateway_pb2.API_GRAPHQL, **kwargs)
+        return (json_body(response) or {}).get("data")
+
+    # --- BatchExecute --------------------------------------------------
+    def batch(self, requests, *, raise_errors=False):
+        """Sends each request (a Request, or a dict of make_request keywords)
+        on one stream, lazily; yields Responses in completion order, matched
+        by Response.id. A failed item is a Response with `error` set
+        (raise_for_error turns it into the exception), or raises at once
+        with raise_errors=True. A failure of the whole stream raises."""
+        # grpc reads `requests` on its own thread and turns an exception
+        # there into a CANCELLED stream; keep it to raise it here instead.
+        failure = []
+
+        def feed():
+            try:
+                for r in requests:
+                    yield self._prepare(r)
+            except Exception as error:  # noqa: BLE001 (re-raised below)
+                failure.append(error)
+                raise
+
+        stream = self._stub.BatchExecute(feed(), timeout=self.stream_timeout,
+                                         metadata=self._metadata)
+        try:
+            for response in stream:
+                yield raise_for_error(response) if raise_errors else response
+        except grpc.RpcError as error:
+            if failure:
+                raise failure[0] from None
+            raise error_from_rpc(error) from None
+        finally:
+            stream.cancel()
+
+    # --- Paginate ------------------------------------------------------
+    def paginate(self, request_or_path, *, pages=False, max_pages=0,
+                 max_items=0, **kwargs):
+        """Every page of a GitLab list, in order: yields the items (each JSON
+        array element), or with pages=True each page's Response (with
+        .page and .rate_limit). max_pages/max_items: 0 = no limit."""
+        if isinstance(request_or_path, str):
+            request = make_request(request_or_path, "GET", **kwargs)
+        else:
+            request = request_or_path
+        stream = self._stub.Paginate(
+            gateway_pb2.PaginateRequest(request=self._prepare(request),
+                                        max_pages=max_pages,
+                                        max_items=max_items),
+            timeout=self.stream_timeout, metadata=self._metadata)
+        try:
+            for response in stream:
+                if pages:
+                    yield response
+                else:
+                    yield from json_body(response) or []
+        except grpc.RpcError as error:
+            raise error_from_rpc(error) from None
+        finally:
+            stream.cancel()
