@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,17 @@
 #include "service/limits/scheduler.h"
 
 namespace gitlab_gateway::limits {
+
+// --quota_redis_url and its companions; `redis` unset: the embedded
+// limiter alone, nothing talks to Redis.
+struct SharedQuotaOptions {
+  std::optional<RedisAddress> redis;
+  absl::Duration timeout = absl::Milliseconds(50);
+  // Replicas sharing a credential: each one's local share while Redis is
+  // unusable is the limit / replicas (default: k8s/base/hpa.yaml's
+  // minReplicas).
+  int replicas = 2;
+};
 
 // One limit of a credential: `per_second` (<= 0: unlimited) with `burst`.
 struct QuotaLimit {

@@ -74,6 +74,10 @@ void AttemptLoop::Admit() {
   }
   // A free slot is taken whatever the deadline; a wait is accepted only if
   // it leaves the exchange some time.
+  if (parts_.shared_quota != nullptr) {
+    return AdmitShared(now,
+                       std::max(now, call_.http.deadline - kMinExchangeTime));
+  }
   limits::CredentialLimiters::Reservation r = parts_.limiters->Reserve(
       call_.credential_key, call_.credential_class, now,
       std::max(now, call_.http.deadline - kMinExchangeTime));
@@ -163,6 +167,13 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
           call_.credential_key, call_.credential_class,
           Field(advertised.has_limit(), advertised.limit()),
           Field(advertised.has_remaining(), advertised.remaining()), reset, now);
+      if (parts_.shared_quota != nullptr) {  // every replica follows it
+        parts_.shared_quota->Observe(
+            call_.credential_key, call_.credential_class,
+            Field(advertised.has_limit(), advertised.limit()),
+            Field(advertised.has_remaining(), advertised.remaining()), reset,
+            now);
+      }
     }
   } else {
     metrics.CountUpstreamFailure(
@@ -205,6 +216,10 @@ bool AttemptLoop::ScheduleRetry(
         now + delay.value_or(limits::Backoff(options, attempts, 1.0));
     parts_.limiters->Pause(call_.credential_key, call_.credential_class,
                              until, now);
+    if (parts_.shared_quota != nullptr) {  // every replica pauses
+      parts_.shared_quota->Pause(call_.credential_key, call_.credential_class,
+                                 until, now);
+    }
     when = until;
   } else if (reason != limits::RetryReason::kNone) {
     when = now + limits::Backoff(options, attempts, UnitRandom());

@@ -43,6 +43,10 @@ class AttemptLoop final : public CallHandle,
   enum class State { kWaiting, kInFlight, kDone };
 
   void Admit();
+  // Admit through the quota shared in Redis (attempt_loop_shared.cc): the
+  // answer arrives on the Redis client thread and the call proceeds from
+  // there. `latest` is the last time a slot may be taken.
+  void AdmitShared(absl::Time now, absl::Time latest);
   void Send();
   void OnResult(absl::StatusOr<engine::HttpResponse> result);
   // Schedules the next attempt, or returns false when it may not happen.

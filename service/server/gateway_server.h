@@ -51,6 +51,8 @@ struct GatewayConfig {
   int max_request_bytes = 64 << 20;
   // Returning freed memory to the kernel after a burst of calls.
   MemoryTrimmer::Options trim;
+  // --quota_redis_url: credentials' quotas shared by replicas in Redis.
+  limits::SharedQuotaOptions shared_quota;
 };
 
 // The running gateway: engine, caller, gRPC server with health and
