@@ -1,0 +1,207 @@
+// RedisQuotaStore against a real redis-server: one quota for several
+// stores (replicas), pauses seen by all, the local share while Redis is
+// down or frozen, and sharing again once it answers.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "service/limits/local_quota_store.h"
+#include "service/limits/redis_quota_store.h"
+#include "service/limits/scheduler.h"
+#include "tests/support/redis_server.h"
+
+namespace gitlab_gateway::limits {
+namespace {
+
+using ::gitlab_gateway::testing::RedisServer;
+
+// Records the mode changes a store reports. Any thread.
+class Modes {
+ public:
+  void Add(bool shared) {
+    absl::MutexLock lock(&mu_);
+    modes_.push_back(shared);
+  }
+  bool WaitFor(size_t n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [&] { return modes_.size() >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+  }
+  std::vector<bool> get() {
+    absl::MutexLock lock(&mu_);
+    return modes_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<bool> modes_ ABSL_GUARDED_BY(mu_);
+};
+
+class RedisQuotaStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(redis_.Start().ok()); }
+
+  // A replica's store: 10 per second, burst 2, shared; its local share is
+  // 5 per second, burst 1 (two replicas).
+  std::unique_ptr<RedisQuotaStore> NewStore(Modes* modes = nullptr) {
+    RedisQuotaStore::Options options;
+    options.redis.address.host = "127.0.0.1";
+    options.redis.address.port = redis_.port();
+    options.redis.timeout = absl::Milliseconds(200);
+    options.redis.reconnect_min = absl::Milliseconds(50);
+    options.redis.reconnect_max = absl::Milliseconds(200);
+    options.probe_min = absl::Milliseconds(50);
+    options.probe_max = absl::Milliseconds(200);
+    options.limits = {{10, 2}};
+    LimiterOptions share;
+    share.per_minute = 300;
+    share.burst = 1;
+    return std::make_unique<RedisQuotaStore>(
+        std::move(options),
+        std::make_unique<LocalQuotaStore>(share, &scheduler_), &scheduler_,
+        [modes](bool shared) {
+          if (modes != nullptr) modes->Add(shared);
+        });
+  }
+
+  // Admits and waits for the answer.
+  static QuotaStore::Admission Admit(QuotaStore& store,
+                                     const std::string& key = "cred") {
+    absl::Notification done;
+    QuotaStore::Admission out;
+    absl::Time now = absl::Now();
+    store.Admit(key, "default", now, now + absl::Minutes(1),
+                [&](QuotaStore::Admission a) {
+                  out = a;
+                  done.Notify();
+                });
+    done.WaitForNotification();
+    return out;
+  }
+
+  RedisServer redis_;
+  Scheduler scheduler_;
+};
+
+TEST_F(RedisQuotaStoreTest, ReplicasShareOneQuota) {
+  auto a = NewStore();
+  auto b = NewStore();
+  absl::Time start = absl::Now();
+  std::vector<absl::Duration> slots;
+  for (int i = 0; i < 10; ++i) {
+    QuotaStore::Admission admission = Admit(i % 2 == 0 ? *a : *b);
+    ASSERT_TRUE(admission.granted);
+    slots.push_back(admission.ready - start);
+  }
+  // Burst 2, then one slot per 100 ms across both stores: the 10th is
+  // 800 ms out (alone, each store would give it at 400 ms).
+  EXPECT_LT(slots[1], absl::Milliseconds(100));
+  EXPECT_GT(slots[9], absl::Milliseconds(700));
+  EXPECT_LT(slots[9], absl::Milliseconds(1200));
+  EXPECT_EQ(redis_.Query("EXISTS gitlab-gateway:quota:cred"), ":1");
+}
+
+TEST_F(RedisQuotaStoreTest, APauseOnOneReplicaHoldsTheOthers) {
+  auto a = NewStore();
+  auto b = NewStore();
+  QuotaStore::Admission before = Admit(*b);
+  uint64_t epoch = b->Epoch("cred");
+  EXPECT_EQ(before.epoch, epoch);
+  absl::Time now = absl::Now();
+  a->Pause("cred", "default", now + absl::Seconds(3), now);
+  // A's own epoch moves at once; B learns it from its next answer.
+  EXPECT_NE(a->Epoch("cred"), epoch);
+  // A's connection is FIFO: once A's admission is answered, Redis holds
+  // the pause (B's connection might otherwise overtake it).
+  EXPECT_GT(Admit(*a).ready - now, absl::Milliseconds(2800));
+  QuotaStore::Admission after = Admit(*b);
+  EXPECT_GT(after.ready - now, absl::Milliseconds(2800));
+  EXPECT_NE(b->Epoch("cred"), epoch);
+}
+
+TEST_F(RedisQuotaStoreTest, AdvertisedRemainingZeroPausesEveryReplica) {
+  auto a = NewStore();
+  auto b = NewStore();
+  absl::Time now = absl::Now();
+  a->Observe("cred", "default", 600, 0, now + absl::Seconds(3), now);
+  QuotaStore::Admission after = Admit(*b);
+  EXPECT_GT(after.ready - now, absl::Milliseconds(2500));
+}
+
+TEST_F(RedisQuotaStoreTest, RedisKilledGivesTheLocalShareThenSharesAgain) {
+  Modes modes;
+  auto store = NewStore(&modes);
+  ASSERT_TRUE(Admit(*store).granted);
+  redis_.Kill();
+  // Answered without Redis, from the local share (5 per second, burst 1).
+  absl::Time start = absl::Now();
+  QuotaStore::Admission first = Admit(*store);
+  QuotaStore::Admission second = Admit(*store);
+  QuotaStore::Admission third = Admit(*store);
+  EXPECT_TRUE(first.granted && second.granted && third.granted);
+  EXPECT_GT(third.ready - start, absl::Milliseconds(300));
+  EXPECT_LT(third.ready - start, absl::Milliseconds(700));
+  ASSERT_TRUE(modes.WaitFor(2, absl::Seconds(1)));
+  EXPECT_EQ(modes.get(), (std::vector<bool>{true, false}));
+  EXPECT_FALSE(store->shared());
+
+  ASSERT_TRUE(redis_.Start().ok());  // same port, empty
+  ASSERT_TRUE(modes.WaitFor(3, absl::Seconds(10)));
+  EXPECT_EQ(modes.get(), (std::vector<bool>{true, false, true}));
+  EXPECT_TRUE(Admit(*store, "other").granted);
+  EXPECT_EQ(redis_.Query("EXISTS gitlab-gateway:quota:other"), ":1");
+}
+
+TEST_F(RedisQuotaStoreTest, FrozenRedisFallsBackAfterTheTimeoutWithoutBlocking) {
+  Modes modes;
+  auto store = NewStore(&modes);
+  ASSERT_TRUE(Admit(*store).granted);
+  redis_.Freeze();
+  absl::Notification done;
+  absl::Time start = absl::Now();
+  store->Admit("cred", "default", start, start + absl::Minutes(1),
+               [&](QuotaStore::Admission a) {
+                 EXPECT_TRUE(a.granted);
+                 done.Notify();
+               });
+  // Admit itself returned at once; the answer comes after the timeout.
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(100));
+  EXPECT_FALSE(done.HasBeenNotified());
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(190));
+  EXPECT_FALSE(store->shared());
+  // Now local at once, no timeout per call.
+  absl::Time local = absl::Now();
+  Admit(*store);
+  EXPECT_LT(absl::Now() - local, absl::Milliseconds(100));
+  redis_.Thaw();
+  ASSERT_TRUE(modes.WaitFor(3, absl::Seconds(10)));
+  EXPECT_TRUE(store->shared());
+}
+
+TEST_F(RedisQuotaStoreTest, ShutdownFinishesAdmissionsAwaitingRedis) {
+  auto store = NewStore();
+  ASSERT_TRUE(Admit(*store).granted);
+  redis_.Freeze();
+  absl::Notification done;
+  bool shutting_down = false;
+  absl::Time now = absl::Now();
+  store->Admit("cred", "default", now, now + absl::Minutes(1),
+               [&](QuotaStore::Admission a) {
+                 shutting_down = a.shutting_down;
+                 done.Notify();
+               });
+  store->Shutdown();
+  ASSERT_TRUE(done.HasBeenNotified());
+  EXPECT_TRUE(shutting_down);
+  EXPECT_TRUE(Admit(*store).shutting_down);
+  redis_.Thaw();
+}
+
+}  // namespace
+}  // namespace gitlab_gateway::limits
