@@ -57,6 +57,12 @@ const CASES = [
   ["NetworkPolicy open ingress", (o) => { find(o, "NetworkPolicy").spec.ingress.push({ ports: [{ port: "grpc" }] }); }, /ingress rule allows every peer/],
   ["GitLab on another port", (o) => { find(o, "ConfigMap").data.GITLAB_URL = "https://gitlab.internal:8443"; }, /egress does not allow TCP\/8443/],
   ["PDB blocks drains", (o) => { const p = find(o, "PodDisruptionBudget").spec; delete p.maxUnavailable; p.minAvailable = 2; }, /PDB minAvailable blocks every eviction/],
+  ["shared quota without Redis", (o) => {
+    find(o, "ConfigMap").data.GITLAB_GATEWAY_QUOTA_REDIS_URL = "redis://gitlab-gateway-redis:6379/0";
+  }, /expected one quota-redis Deployment, found 0/],
+  ["shared quota without egress to Redis", (o) => {
+    find(o, "ConfigMap").data.GITLAB_GATEWAY_QUOTA_REDIS_URL = "redis://gitlab-gateway-redis:6380/0";
+  }, /egress does not allow TCP\/6380/],
   ["image :latest", (o) => { gw(o).image = "registry.example.com/gitlab-gateway:latest"; }, /uses :latest/],
   ["unknown field (typo)", (o) => { const c = gw(o); c.readinessprobe = c.readinessProbe; }, /containers\[0\]\.readinessprobe: unknown field/],
   ["field at the wrong level", (o) => {
