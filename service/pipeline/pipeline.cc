@@ -23,8 +23,7 @@ Pipeline::Pipeline(engine::Engine* engine, metrics::Metrics* metrics,
                                *metrics->registry())
                          : nullptr),
       shared_quota_(MakeSharedQuota(options_.shared_quota, options_.limiter,
-                                    scheduler_.get(), metrics,
-                                    quota_metrics_.get())),
+                                    scheduler_.get(), quota_metrics_.get())),
       work_(std::make_unique<WorkPool>(options_.work_threads)),
       parts_{engine,         metrics,          limiters_.get(), budget_.get(),
              scheduler_.get(), work_.get(), &options_, shared_quota_.get()} {}

@@ -1,7 +1,6 @@
 #include "service/pipeline/shared_quota.h"
 
 #include <algorithm>
-#include <string>
 #include <utility>
 
 #include "service/limits/local_quota_store.h"
@@ -11,17 +10,16 @@ namespace gitlab_gateway::pipeline {
 std::unique_ptr<limits::RedisQuotaStore> MakeSharedQuota(
     const limits::SharedQuotaOptions& options,
     const limits::LimiterOptions& limiter, limits::Scheduler* scheduler,
-    metrics::Metrics* metrics, metrics::SharedQuotaMetrics* quota_metrics) {
+    metrics::SharedQuotaMetrics* quota_metrics) {
   if (!options.redis.has_value()) return nullptr;
   const int replicas = std::max(1, options.replicas);
   limits::LimiterOptions share = limiter;
   share.per_minute = limiter.per_minute / replicas;
   share.burst = std::max(1.0, limiter.burst / replicas);
-  auto fallback = std::make_unique<limits::LocalQuotaStore>(
-      share, scheduler,
-      [metrics](const std::string& credential_class, int delta) {
-        metrics->PausedCredentials(credential_class, delta);
-      });
+  // No paused-credentials hook: the pipeline's own limiters see every pause
+  // too (AttemptLoop gives them each one) and count it once.
+  auto fallback =
+      std::make_unique<limits::LocalQuotaStore>(share, scheduler);
 
   limits::RedisQuotaStore::Options store;
   store.redis.address = *options.redis;

@@ -6,7 +6,6 @@
 #include "service/limits/credential_limiters.h"
 #include "service/limits/redis_quota_store.h"
 #include "service/limits/scheduler.h"
-#include "service/metrics/metrics.h"
 #include "service/metrics/shared_quota_metrics.h"
 
 namespace gitlab_gateway::pipeline {
@@ -18,7 +17,7 @@ namespace gitlab_gateway::pipeline {
 std::unique_ptr<limits::RedisQuotaStore> MakeSharedQuota(
     const limits::SharedQuotaOptions& options,
     const limits::LimiterOptions& limiter, limits::Scheduler* scheduler,
-    metrics::Metrics* metrics, metrics::SharedQuotaMetrics* quota_metrics);
+    metrics::SharedQuotaMetrics* quota_metrics);
 
 }  // namespace gitlab_gateway::pipeline
 

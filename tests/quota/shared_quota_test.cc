@@ -146,14 +146,20 @@ class SharedQuotaTest : public ::testing::Test {
                             gitlab::TokenKind::kPrivate, "shared-token"}));
   }
 
-  double Mode(int replica) {
+  // The first series of a metric family of `replica` (-1: none).
+  double Metric(int replica, const std::string& name) {
     for (const prometheus::MetricFamily& family :
          servers_[replica]->metrics().registry()->Collect()) {
-      if (family.name == "gitlab_gateway_shared_quota_mode") {
-        return family.metric.at(0).gauge.value;
+      if (family.name == name && !family.metric.empty()) {
+        const prometheus::ClientMetric& m = family.metric.front();
+        return family.type == prometheus::MetricType::Counter ? m.counter.value
+                                                              : m.gauge.value;
       }
     }
     return -1;
+  }
+  double Mode(int replica) {
+    return Metric(replica, "gitlab_gateway_shared_quota_mode");
   }
 
   // Bounded: the probe runs every 200 ms to 5 s.
@@ -240,6 +246,8 @@ TEST_F(SharedQuotaTest, A429OnOneReplicaPausesTheOtherTwo) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   ASSERT_EQ(redis_.Query(hexists), ":1");
+  // Counted once, though both the local and the shared store hold it.
+  EXPECT_EQ(Metric(0, "gitlab_gateway_paused_credentials"), 1);
   Load others_1(stubs_[1].get()), others_2(stubs_[2].get());
   others_1.Fire(absl::Seconds(10));
   others_2.Fire(absl::Seconds(10));
@@ -280,6 +288,7 @@ TEST_F(SharedQuotaTest, RedisKilledKeepsCallsFlowingAtTheLocalShareThenShares) {
   absl::Time local_start = drive(absl::Seconds(6));
   double local_rate = rate(local_start, absl::Now());
   EXPECT_EQ(Mode(0), 0);
+  EXPECT_EQ(Metric(0, "gitlab_gateway_shared_quota_fallbacks_total"), 1);
   EXPECT_EQ(load.failed(), 0) << load.last_error();
 
   ASSERT_TRUE(redis_.Start().ok());
