@@ -158,7 +158,8 @@ int main(int argc, char** argv) {
   const int n = absl::GetFlag(FLAGS_admissions);
   gg::testing::RedisServer redis;
   if (absl::Status s = redis.Start(); !s.ok()) {
-    std::fprintf(stderr, "redis-server: %s\n", std::string(s.message()).c_str());
+    std::fprintf(stderr, "redis-server: %s\n",
+                 std::string(s.message()).c_str());
     return 1;
   }
   gg::limits::Scheduler scheduler;
@@ -175,12 +176,12 @@ int main(int argc, char** argv) {
   };
   int own = Accuracy(three([&] { return Local(rate, burst, &scheduler); }),
                      rate, seconds, "own");
-  int share = Accuracy(three([&] {
-                         return Local(rate / kReplicas,
-                                      std::max(1.0, burst / kReplicas),
-                                      &scheduler);
-                       }),
-                       rate, seconds, "share");
+  int share =
+      Accuracy(three([&] {
+                 return Local(rate / kReplicas,
+                              std::max(1.0, burst / kReplicas), &scheduler);
+               }),
+               rate, seconds, "share");
   int shared = Accuracy(
       three([&] { return Shared(redis.port(), rate, burst, &scheduler); }),
       rate, seconds, "shared");
@@ -189,17 +190,16 @@ int main(int argc, char** argv) {
   auto first = [](std::vector<QuotaStore*> v) {
     return std::vector<QuotaStore*>{v.front()};
   };
-  int share_uneven = Accuracy(first(three([&] {
-                                return Local(rate / kReplicas,
-                                             std::max(1.0, burst / kReplicas),
-                                             &scheduler);
-                              })),
-                              rate * kReplicas, seconds, "share_uneven");
-  int shared_uneven = Accuracy(first(three([&] {
-                                 return Shared(redis.port(), rate, burst,
-                                               &scheduler);
-                               })),
-                               rate * kReplicas, seconds, "shared_uneven");
+  int share_uneven =
+      Accuracy(first(three([&] {
+                 return Local(rate / kReplicas,
+                              std::max(1.0, burst / kReplicas), &scheduler);
+               })),
+               rate * kReplicas, seconds, "share_uneven");
+  int shared_uneven = Accuracy(
+      first(
+          three([&] { return Shared(redis.port(), rate, burst, &scheduler); })),
+      rate * kReplicas, seconds, "shared_uneven");
 
   auto local = Local(1e9, 1e9, &scheduler);
   auto remote = Shared(redis.port(), 1e9, 1e9, &scheduler);
@@ -216,24 +216,28 @@ int main(int argc, char** argv) {
       "quota %d calls in %d s (%.0f/s, burst %.0f); %d replicas each "
       "offered %.0f/s\n\n",
       quota, seconds, rate, burst, kReplicas, rate);
-  std::printf("| limiter | granted in window | vs quota | admission p50 | "
-              "admission p99 | admissions/s (64 outstanding) |\n");
+  std::printf(
+      "| limiter | granted in window | vs quota | admission p50 | "
+      "admission p99 | admissions/s (64 outstanding) |\n");
   std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
   auto pct = [&](int got) { return 100.0 * (got - quota) / quota; };
-  std::printf("| embedded, own bucket per replica | %d | %+.1f%% | %.1f µs | "
-              "%.1f µs | %.0f |\n",
-              own, pct(own), l.p50_us, l.p99_us, l.pipelined_per_s);
+  std::printf(
+      "| embedded, own bucket per replica | %d | %+.1f%% | %.1f µs | "
+      "%.1f µs | %.0f |\n",
+      own, pct(own), l.p50_us, l.p99_us, l.pipelined_per_s);
   std::printf("| embedded, rate / %d per replica | %d | %+.1f%% | | | |\n",
               kReplicas, share, pct(share));
-  std::printf("| Redis (GCRA, EVALSHA) | %d | %+.1f%% | %.1f µs | %.1f µs | "
-              "%.0f |\n",
-              shared, pct(shared), r.p50_us, r.p99_us, r.pipelined_per_s);
-  std::printf("| uneven: 1 of %d replicas offered %.0f/s, rate / %d | %d | "
-              "%+.1f%% | | | |\n",
-              kReplicas, rate * kReplicas, kReplicas, share_uneven,
-              pct(share_uneven));
-  std::printf("| uneven: 1 of %d replicas offered %.0f/s, Redis | %d | "
-              "%+.1f%% | | | |\n",
-              kReplicas, rate * kReplicas, shared_uneven, pct(shared_uneven));
+  std::printf(
+      "| Redis (GCRA, EVALSHA) | %d | %+.1f%% | %.1f µs | %.1f µs | "
+      "%.0f |\n",
+      shared, pct(shared), r.p50_us, r.p99_us, r.pipelined_per_s);
+  std::printf(
+      "| uneven: 1 of %d replicas offered %.0f/s, rate / %d | %d | "
+      "%+.1f%% | | | |\n",
+      kReplicas, rate * kReplicas, kReplicas, share_uneven, pct(share_uneven));
+  std::printf(
+      "| uneven: 1 of %d replicas offered %.0f/s, Redis | %d | "
+      "%+.1f%% | | | |\n",
+      kReplicas, rate * kReplicas, shared_uneven, pct(shared_uneven));
   return 0;
 }

@@ -36,8 +36,8 @@ class LocalQuotaStore final : public QuotaStore {
                std::optional<int64_t> limit_per_minute,
                std::optional<int64_t> remaining,
                std::optional<absl::Time> reset, absl::Time now) override {
-    limiters_.Observe(key, credential_class, limit_per_minute, remaining,
-                      reset, now);
+    limiters_.Observe(key, credential_class, limit_per_minute, remaining, reset,
+                      now);
   }
 
  private:

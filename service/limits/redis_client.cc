@@ -30,8 +30,9 @@ RedisValue ToValue(const redisReply* reply, int depth = 0) {
       break;
     case REDIS_REPLY_STRING:
     case REDIS_REPLY_STATUS:
-      value.type = reply->type == REDIS_REPLY_STRING ? RedisValue::Type::kString
-                                                     : RedisValue::Type::kStatus;
+      value.type = reply->type == REDIS_REPLY_STRING
+                       ? RedisValue::Type::kString
+                       : RedisValue::Type::kStatus;
       value.str.assign(reply->str, reply->len);
       break;
     case REDIS_REPLY_ARRAY:
@@ -53,7 +54,8 @@ RedisValue ToValue(const redisReply* reply, int depth = 0) {
 
 absl::StatusOr<RedisAddress> ParseRedisUrl(const std::string& url) {
   absl::string_view rest = url;
-  if (!absl::ConsumePrefix(&rest, "redis://") && absl::StrContains(rest, "://")) {
+  if (!absl::ConsumePrefix(&rest, "redis://") &&
+      absl::StrContains(rest, "://")) {
     return absl::InvalidArgumentError(
         "must start with redis:// (rediss:// TLS is not supported)");
   }
@@ -177,7 +179,8 @@ void RedisClient::Loop() {
     }
 
     absl::Time wake_at = now + absl::Seconds(1);
-    if (!deadlines_.empty()) wake_at = std::min(wake_at, deadlines_.front().first);
+    if (!deadlines_.empty())
+      wake_at = std::min(wake_at, deadlines_.front().first);
     if (ctx_ == nullptr) wake_at = std::min(wake_at, next_connect_);
     if (ctx_ != nullptr && !ready_) {
       wake_at = std::min(wake_at, connect_started_ + options_.connect_timeout);
@@ -328,9 +331,9 @@ void RedisClient::ExpireTimedOut(absl::Time now) {
   while (!deadlines_.empty() && deadlines_.front().first <= now) {
     uint64_t id = deadlines_.front().second;
     deadlines_.pop_front();
-    Complete(id, absl::DeadlineExceededError(absl::StrCat(
-                     "redis: no answer within ",
-                     absl::FormatDuration(options_.timeout))));
+    Complete(id, absl::DeadlineExceededError(
+                     absl::StrCat("redis: no answer within ",
+                                  absl::FormatDuration(options_.timeout))));
   }
   if (pending_.empty()) deadlines_.clear();
 }
@@ -372,8 +375,8 @@ void RedisClient::OnReply(redisAsyncContext* ctx, void* reply, void* privdata) {
     self->Issue(id, it->second);
     return;
   }
-  self->Complete(id, absl::FailedPreconditionError(
-                         absl::StrCat("redis: ", message)));
+  self->Complete(
+      id, absl::FailedPreconditionError(absl::StrCat("redis: ", message)));
 }
 
 void RedisClient::OnScriptLoaded(redisAsyncContext* ctx, void* reply,
@@ -381,7 +384,8 @@ void RedisClient::OnScriptLoaded(redisAsyncContext* ctx, void* reply,
   auto* self = static_cast<RedisClient*>(ctx->data);
   auto* r = static_cast<redisReply*>(reply);
   size_t index = reinterpret_cast<size_t>(privdata);
-  if (r != nullptr && r->type == REDIS_REPLY_STRING && index < self->shas_.size()) {
+  if (r != nullptr && r->type == REDIS_REPLY_STRING &&
+      index < self->shas_.size()) {
     self->shas_[index].assign(r->str, r->len);
   }
 }

@@ -82,36 +82,34 @@ std::vector<std::string> RedisQuotaStore::Args(std::string op, int64_t x,
 }
 
 void RedisQuotaStore::Admit(const std::string& key,
-                            const std::string& credential_class,
-                            absl::Time now, absl::Time deadline,
-                            AdmitDone done) {
+                            const std::string& credential_class, absl::Time now,
+                            absl::Time deadline, AdmitDone done) {
   if (stopping_) return done(ShuttingDown());
   if (!shared_) {
     return fallback_->Admit(key, credential_class, now, deadline,
                             std::move(done));
   }
-  std::vector<std::string> args =
-      Args("admit", Micros(std::max(absl::ZeroDuration(), deadline - now)), 0,
-           0);
-  auto callback = [this, key, credential_class, deadline,
-                   done = std::move(done)](
-                      absl::StatusOr<RedisValue> value) mutable {
-    if (stopping_) return done(ShuttingDown());
-    int64_t answer[3];
-    if (!Triple(value, answer)) {
-      EnterFallback(NotAnAnswer(value));
-      return fallback_->Admit(key, credential_class, absl::Now(), deadline,
-                              std::move(done));
-    }
-    NoteEpoch(key, answer[2]);
-    // The wait is measured from Redis' now; the answer arrives a round trip
-    // later, so it is counted from here (late by at most that).
-    Admission admission;
-    admission.granted = answer[0] == 1;
-    admission.ready = absl::Now() + absl::Microseconds(answer[1]);
-    admission.epoch = Epoch(key);
-    done(admission);
-  };
+  std::vector<std::string> args = Args(
+      "admit", Micros(std::max(absl::ZeroDuration(), deadline - now)), 0, 0);
+  auto callback =
+      [this, key, credential_class, deadline,
+       done = std::move(done)](absl::StatusOr<RedisValue> value) mutable {
+        if (stopping_) return done(ShuttingDown());
+        int64_t answer[3];
+        if (!Triple(value, answer)) {
+          EnterFallback(NotAnAnswer(value));
+          return fallback_->Admit(key, credential_class, absl::Now(), deadline,
+                                  std::move(done));
+        }
+        NoteEpoch(key, answer[2]);
+        // The wait is measured from Redis' now; the answer arrives a round trip
+        // later, so it is counted from here (late by at most that).
+        Admission admission;
+        admission.granted = answer[0] == 1;
+        admission.ready = absl::Now() + absl::Microseconds(answer[1]);
+        admission.epoch = Epoch(key);
+        done(admission);
+      };
   absl::ReaderMutexLock lock(&client_mu_);
   if (client_ == nullptr) return callback(absl::CancelledError("shut down"));
   client_->Eval(0, {options_.key_prefix + key}, std::move(args),

@@ -18,8 +18,7 @@ std::unique_ptr<limits::RedisQuotaStore> MakeSharedQuota(
   share.burst = std::max(1.0, limiter.burst / replicas);
   // No paused-credentials hook: the pipeline's own limiters see every pause
   // too (AttemptLoop gives them each one) and count it once.
-  auto fallback =
-      std::make_unique<limits::LocalQuotaStore>(share, scheduler);
+  auto fallback = std::make_unique<limits::LocalQuotaStore>(share, scheduler);
 
   limits::RedisQuotaStore::Options store;
   store.redis.address = *options.redis;

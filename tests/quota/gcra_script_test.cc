@@ -2,6 +2,8 @@
 // RedisClient: exact GCRA spacing, several limits, pauses, advertisements,
 // expiry, and EVALSHA's fallback to EVAL after SCRIPT FLUSH.
 
+#include "service/limits/gcra_script.h"
+
 #include <string>
 #include <vector>
 
@@ -9,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
-#include "service/limits/gcra_script.h"
 #include "service/limits/redis_client.h"
 #include "tests/support/redis_server.h"
 
@@ -67,8 +68,7 @@ class GcraScriptTest : public ::testing::Test {
     return answer;
   }
 
-  Answer Admit(int64_t max_wait_us,
-               std::vector<std::pair<int64_t, int>> limits,
+  Answer Admit(int64_t max_wait_us, std::vector<std::pair<int64_t, int>> limits,
                const std::string& key = "k") {
     return Call("admit", max_wait_us, 0, 0, std::move(limits), key);
   }

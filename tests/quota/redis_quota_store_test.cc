@@ -2,6 +2,8 @@
 // stores (replicas), pauses seen by all, the local share while Redis is
 // down or frozen, and sharing again once it answers.
 
+#include "service/limits/redis_quota_store.h"
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,7 +13,6 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "service/limits/local_quota_store.h"
-#include "service/limits/redis_quota_store.h"
 #include "service/limits/scheduler.h"
 #include "tests/support/redis_server.h"
 
@@ -157,7 +158,8 @@ TEST_F(RedisQuotaStoreTest, RedisKilledGivesTheLocalShareThenSharesAgain) {
   EXPECT_EQ(redis_.Query("EXISTS gitlab-gateway:quota:other"), ":1");
 }
 
-TEST_F(RedisQuotaStoreTest, FrozenRedisFallsBackAfterTheTimeoutWithoutBlocking) {
+TEST_F(RedisQuotaStoreTest,
+       FrozenRedisFallsBackAfterTheTimeoutWithoutBlocking) {
   Modes modes;
   auto store = NewStore(&modes);
   ASSERT_TRUE(Admit(*store).granted);

@@ -46,38 +46,54 @@ class Load {
       absl::MutexLock lock(&mu_);
       ++outstanding_;
     }
-    stub_->async()->Execute(&call->context, &call->request, &call->response,
-                            [this, call](grpc::Status status) {
-                              absl::MutexLock lock(&mu_);
-                              if (status.ok()) {
-                                ++ok_;
-                              } else if (status.error_message().find(
-                                             "rate limit") != std::string::npos) {
-                                ++limited_;
-                              } else if (status.error_code() ==
-                                         grpc::StatusCode::DEADLINE_EXCEEDED) {
-                                ++missed_;
-                              } else {
-                                ++failed_;
-                                last_error_ = status.error_message();
-                              }
-                              --outstanding_;
-                              delete call;
-                            });
+    stub_->async()->Execute(
+        &call->context, &call->request, &call->response,
+        [this, call](grpc::Status status) {
+          absl::MutexLock lock(&mu_);
+          if (status.ok()) {
+            ++ok_;
+          } else if (status.error_message().find("rate limit") !=
+                     std::string::npos) {
+            ++limited_;
+          } else if (status.error_code() ==
+                     grpc::StatusCode::DEADLINE_EXCEEDED) {
+            ++missed_;
+          } else {
+            ++failed_;
+            last_error_ = status.error_message();
+          }
+          --outstanding_;
+          delete call;
+        });
   }
   void WaitIdle() {
     absl::MutexLock lock(&mu_);
     auto idle = [this] { return outstanding_ == 0; };
     mu_.AwaitWithTimeout(absl::Condition(&idle), absl::Seconds(30));
   }
-  int ok() { absl::MutexLock l(&mu_); return ok_; }
-  int limited() { absl::MutexLock l(&mu_); return limited_; }
+  int ok() {
+    absl::MutexLock l(&mu_);
+    return ok_;
+  }
+  int limited() {
+    absl::MutexLock l(&mu_);
+    return limited_;
+  }
   // Failures other than a missed deadline (none is expected).
-  int failed() { absl::MutexLock l(&mu_); return failed_; }
+  int failed() {
+    absl::MutexLock l(&mu_);
+    return failed_;
+  }
   // Calls that missed their deadline after they were granted a slot (the
   // machine too loaded to send them within the 50 ms the gateway keeps).
-  int missed() { absl::MutexLock l(&mu_); return missed_; }
-  std::string last_error() { absl::MutexLock l(&mu_); return last_error_; }
+  int missed() {
+    absl::MutexLock l(&mu_);
+    return missed_;
+  }
+  std::string last_error() {
+    absl::MutexLock l(&mu_);
+    return last_error_;
+  }
 
  private:
   struct Call {
@@ -218,23 +234,21 @@ TEST_F(SharedQuotaTest, ThreeReplicasAtThreeTimesTheQuotaStayWithinOnePercent) {
   EXPECT_EQ(failed, 0) << loads[0]->last_error();
   // Never above the quota by more than 1%.
   EXPECT_LE(arrived, expected * 1.01)
-      << "replicas together sent " << arrived << " in 30 s, quota "
-      << expected;
+      << "replicas together sent " << arrived << " in 30 s, quota " << expected;
   // Nor below it by more than 1%, but for slots the load itself wasted: on
   // a loaded machine a call granted a slot just before its deadline (the
   // gateway keeps 50 ms for the exchange) can miss it and leave its slot
   // unused. Few, or it is a bug.
   EXPECT_GE(arrived + missed, expected * 0.99)
-      << "replicas together sent " << arrived << " in 30 s, quota "
-      << expected << ", calls that missed their deadline " << missed;
+      << "replicas together sent " << arrived << " in 30 s, quota " << expected
+      << ", calls that missed their deadline " << missed;
   EXPECT_LE(missed, expected * 0.05);
   for (int i = 0; i < kReplicas; ++i) EXPECT_EQ(Mode(i), 1);
 }
 
 TEST_F(SharedQuotaTest, A429OnOneReplicaPausesTheOtherTwo) {
-  fake_.Enqueue(
-      Reply::Json(429, R"({"message":"Retry later"})").WithHeader("Retry-After",
-                                                                  "3"));
+  fake_.Enqueue(Reply::Json(429, R"({"message":"Retry later"})")
+                    .WithHeader("Retry-After", "3"));
   absl::Time throttled = absl::Now();
   grpc::Status first = Execute(0, absl::Seconds(10));
   EXPECT_FALSE(first.ok());

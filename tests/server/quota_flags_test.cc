@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -44,15 +44,14 @@ TEST(QuotaFlagsTest, WithoutTheUrlNothingUsesRedis) {
 }
 
 TEST(QuotaFlagsTest, DefaultReplicasIsTheHpaMinimum) {
-  std::string path =
-      absl::StrCat(GG_SOURCE_DIR, "/k8s/base/hpa.yaml");
+  std::string path = absl::StrCat(GG_SOURCE_DIR, "/k8s/base/hpa.yaml");
   std::ifstream in(path);
   ASSERT_TRUE(in) << path;
   std::stringstream text;
   text << in.rdbuf();
   EXPECT_THAT(text.str(),
-              HasSubstr(absl::StrCat("minReplicas: ",
-                                     FlagValues().quota_replicas, "\n")));
+              HasSubstr(absl::StrCat(
+                  "minReplicas: ", FlagValues().quota_replicas, "\n")));
 }
 
 TEST(QuotaFlagsTest, UrlGivesHostPortDatabaseAndPassword) {
@@ -158,8 +157,9 @@ TEST(QuotaFlagsTest, AValueFromTheEnvironmentNamesTheVariable) {
   FlagValues flags;
   flags.quota_replicas = 0;
   flags.from_env.insert("quota_replicas");
-  EXPECT_THAT(Error(flags),
-              HasSubstr("--quota_replicas (env GITLAB_GATEWAY_QUOTA_REPLICAS)"));
+  EXPECT_THAT(
+      Error(flags),
+      HasSubstr("--quota_replicas (env GITLAB_GATEWAY_QUOTA_REPLICAS)"));
 }
 
 }  // namespace
