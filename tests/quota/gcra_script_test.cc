@@ -86,21 +86,23 @@ TEST_F(GcraScriptTest, BurstThenExactSpacingWithReservations) {
   for (int i = 0; i < 5; ++i) {
     Answer a = Admit(kMinute, limit);
     EXPECT_EQ(a.a, 1);
-    EXPECT_LE(a.b, 0) << "call " << i;
+    EXPECT_EQ(a.b, 0) << "call " << i;
   }
-  int64_t previous = 0;
+  // Each reservation moves the theoretical arrival time by exactly one
+  // interval (read from Redis: the test's own pace does not matter).
+  double previous_tat = 0;
+  Answer last;
   for (int i = 1; i <= 20; ++i) {
-    Answer a = Admit(kMinute, limit);
-    EXPECT_EQ(a.a, 1);
-    // Waits are from Redis' now, which moves while the test runs; what
-    // must be exact is the spacing of the reserved slots (the time between
-    // two answers here is far below the 20 ms margin).
-    if (i > 1) {
-      EXPECT_NEAR(a.b - previous, 100'000, 20'000) << "slot " << i;
-    }
-    previous = a.b;
+    last = Admit(kMinute, limit);
+    EXPECT_EQ(last.a, 1);
+    double tat = 0;
+    ASSERT_TRUE(absl::SimpleAtod(redis_.Query("HGET k t1"), &tat));
+    if (i > 1) EXPECT_NEAR(tat - previous_tat, 100'000, 1) << "slot " << i;
+    previous_tat = tat;
   }
-  EXPECT_GT(previous, 1'500'000);
+  // The 20th after the burst: 2 s after it, less the time the test took.
+  EXPECT_GT(last.b, 1'000'000);
+  EXPECT_LE(last.b, 2'000'000);
 }
 
 TEST_F(GcraScriptTest, RefusedSlotIsNotTaken) {
@@ -111,7 +113,8 @@ TEST_F(GcraScriptTest, RefusedSlotIsNotTaken) {
   EXPECT_GT(refused.b, 500'000);
   Answer again = Admit(100'000, limit);
   EXPECT_EQ(again.a, 0);
-  EXPECT_NEAR(again.b, refused.b, 200'000) << "a refusal must not reserve";
+  // Had the refusal reserved, the next slot would be a second later.
+  EXPECT_LT(again.b, refused.b + 100'000) << "a refusal must not reserve";
 }
 
 TEST_F(GcraScriptTest, EveryLimitOfTheListHolds) {
@@ -121,7 +124,7 @@ TEST_F(GcraScriptTest, EveryLimitOfTheListHolds) {
   EXPECT_LE(Admit(kMinute, limits).b, 0);
   EXPECT_LE(Admit(kMinute, limits).b, 0);
   Answer third = Admit(kMinute, limits);
-  EXPECT_GT(third.b, 800'000);
+  EXPECT_GT(third.b, 500'000);  // 10 ms if only the first limit held
   EXPECT_LT(third.b, 1'100'000);
 }
 
@@ -134,7 +137,7 @@ TEST_F(GcraScriptTest, PauseHoldsEveryCallAndBumpsTheEpoch) {
   Answer after = Admit(kMinute, limit);
   EXPECT_EQ(after.c, paused.c);
   // No burst after a pause: one interval after it ends.
-  EXPECT_GT(after.b, 2'000'000);
+  EXPECT_GT(after.b, 1'500'000);
   EXPECT_LT(after.b, 2'300'000);
   // A shorter pause does not shorten it, nor bump the epoch.
   EXPECT_EQ(Call("pause", 500'000, 0, 0, limit).c, paused.c);
@@ -146,17 +149,17 @@ TEST_F(GcraScriptTest, AdvertisedLimitAndRemainingSetThePace) {
   Call("observe", 600, -1, -1, limit);
   EXPECT_LE(Admit(kMinute, limit).b, 0);
   Answer second = Admit(kMinute, limit);
-  EXPECT_GT(second.b, 80'000);
+  EXPECT_GT(second.b, 30'000);  // 10 ms without the advertised limit
   EXPECT_LT(second.b, 110'000);
   // Remaining 0 until a reset 3 s away: a pause.
   Answer zero = Call("observe", -1, 0, 3'000'000, limit, "k2");
   EXPECT_EQ(zero.c, 1);
-  EXPECT_GT(Admit(kMinute, limit, "k2").b, 2'800'000);
+  EXPECT_GT(Admit(kMinute, limit, "k2").b, 2'000'000);
   // Remaining 4 over 2 s: one per 500 ms.
   Call("observe", -1, 4, 2'000'000, limit, "k3");
   Admit(kMinute, limit, "k3");
   Answer spread = Admit(kMinute, limit, "k3");
-  EXPECT_GT(spread.b, 400'000);
+  EXPECT_GT(spread.b, 250'000);  // 10 ms without the spread
   EXPECT_LT(spread.b, 550'000);
 }
 

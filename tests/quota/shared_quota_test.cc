@@ -314,9 +314,14 @@ TEST_F(SharedQuotaTest, RedisKilledKeepsCallsFlowingAtTheLocalShareThenShares) {
 
   // Calls granted a slot that the loaded machine sent too late; bounded.
   EXPECT_LE(load.missed(), 10);
-  EXPECT_NEAR(shared_rate, 10, 1.5);
-  EXPECT_NEAR(local_rate, 10.0 / 3, 1.0);
-  EXPECT_NEAR(again_rate, 10, 1.5);
+  // 10/s shared, 3.3/s alone; wide bounds (slots missed on a loaded
+  // machine lower a rate), yet far apart.
+  EXPECT_GT(shared_rate, 7.5);
+  EXPECT_LT(shared_rate, 11.5);
+  EXPECT_GT(local_rate, 2.0);
+  EXPECT_LT(local_rate, 5.0);
+  EXPECT_GT(again_rate, 7.5);
+  EXPECT_LT(again_rate, 11.5);
   // Shared again: the credential's state is back in (the new) Redis.
   EXPECT_EQ(redis_.Query(absl::StrCat("EXISTS ", QuotaKey())), ":1");
 }

@@ -114,10 +114,18 @@ std::string RedisServer::Query(const std::string& command) const {
     std::string request = command + "\r\n";  // inline command
     if (write(fd, request.data(), request.size()) ==
         static_cast<ssize_t>(request.size())) {
-      char c;
-      while (read(fd, &c, 1) == 1 && c != '\n') {
-        if (c != '\r') line.push_back(c);
-      }
+      auto read_line = [fd] {
+        std::string text;
+        char c;
+        while (read(fd, &c, 1) == 1 && c != '\n') {
+          if (c != '\r') text.push_back(c);
+        }
+        return text;
+      };
+      line = read_line();
+      // A bulk string: its content instead of its length.
+      if (line.size() > 1 && line[0] == '$' && line != "$-1")
+        line = read_line();
     }
   }
   close(fd);

@@ -37,8 +37,9 @@ class RedisServer {
   std::string url() const;  // "redis://127.0.0.1:<port>/0"
   bool running() const { return pid_ > 0; }
 
-  // A blocking one-shot command for assertions ("DBSIZE", "FLUSHALL"):
-  // the reply's first line, e.g. ":3" or "+OK"; "" on failure.
+  // A blocking one-shot command for assertions ("DBSIZE", "HGET k f"):
+  // the reply's first line, e.g. ":3" or "+OK", or a bulk string's
+  // content ("$-1" for none); "" on failure.
   std::string Query(const std::string& command) const;
 
  private:
