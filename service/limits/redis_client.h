@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "service/limits/redis_address.h"
 
 struct redisAsyncContext;
 struct redisReply;
@@ -28,15 +29,6 @@ struct RedisValue {
   std::string str;
   std::vector<RedisValue> elements;
 };
-
-// "redis://[:password@]host[:port][/db]" (the scheme may be omitted).
-struct RedisAddress {
-  std::string host;
-  int port = 6379;
-  int db = 0;
-  std::string password;  // from the URL; "" when none
-};
-absl::StatusOr<RedisAddress> ParseRedisUrl(const std::string& url);
 
 // One hiredis async connection, owned and driven by a dedicated thread with
 // its own poll loop (socket + eventfd). Commands from any thread are queued,

@@ -12,7 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "service/gitlab/credentials.h"
 #include "service/gitlab/url_builder.h"
-#include "service/limits/redis_client.h"
+#include "service/limits/redis_address.h"
 
 namespace gitlab_gateway::server {
 namespace {
