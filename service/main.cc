@@ -248,6 +248,29 @@ ABSL_FLAG(absl::Duration, shutdown_grace,
           "on SIGTERM, how long in-flight calls may finish "
           "[env GITLAB_GATEWAY_SHUTDOWN_GRACE]");
 
+ABSL_FLAG(std::string, quota_redis_url,
+          EnvOr("GITLAB_GATEWAY_QUOTA_REDIS_URL", Defaults().quota_redis_url),
+          "redis://[:password@]host:port/db: share each credential's quota "
+          "with every replica through Redis; empty = this replica's own "
+          "limiter [env GITLAB_GATEWAY_QUOTA_REDIS_URL]");
+ABSL_FLAG(std::string, quota_redis_password_file,
+          EnvOr("GITLAB_GATEWAY_QUOTA_REDIS_PASSWORD_FILE",
+                Defaults().quota_redis_password_file),
+          "file holding Redis' password (else env "
+          "GITLAB_GATEWAY_QUOTA_REDIS_PASSWORD, else the URL's) "
+          "[env GITLAB_GATEWAY_QUOTA_REDIS_PASSWORD_FILE]");
+ABSL_FLAG(absl::Duration, quota_redis_timeout,
+          EnvDurationOr("GITLAB_GATEWAY_QUOTA_REDIS_TIMEOUT",
+                        Defaults().quota_redis_timeout),
+          "a Redis answer later than this sends the replica to its local "
+          "share until Redis answers in time again "
+          "[env GITLAB_GATEWAY_QUOTA_REDIS_TIMEOUT]");
+ABSL_FLAG(int, quota_replicas,
+          EnvIntOr("GITLAB_GATEWAY_QUOTA_REPLICAS", Defaults().quota_replicas),
+          "replicas sharing the quota: without Redis each uses limit / this "
+          "(default: the HPA's minReplicas in k8s/base) "
+          "[env GITLAB_GATEWAY_QUOTA_REPLICAS]");
+
 namespace {
 
 // The parsed flags, and which of them came from their environment variable:
@@ -294,7 +317,13 @@ gitlab_gateway::server::FlagValues ReadFlags() {
   flags.max_download_mb = absl::GetFlag(FLAGS_max_download_mb);
   flags.max_upload_mb = absl::GetFlag(FLAGS_max_upload_mb);
   flags.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  flags.quota_redis_url = absl::GetFlag(FLAGS_quota_redis_url);
+  flags.quota_redis_password_file =
+      absl::GetFlag(FLAGS_quota_redis_password_file);
+  flags.quota_redis_timeout = absl::GetFlag(FLAGS_quota_redis_timeout);
+  flags.quota_replicas = absl::GetFlag(FLAGS_quota_replicas);
   flags.gitlab_token = EnvOr("GITLAB_TOKEN", "");
+  flags.quota_redis_password = EnvOr("GITLAB_GATEWAY_QUOTA_REDIS_PASSWORD", "");
   for (const auto& [name, env] : gitlab_gateway::server::FlagEnvironment()) {
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag != nullptr && !EnvOr(env, "").empty() &&

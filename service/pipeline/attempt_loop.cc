@@ -75,6 +75,10 @@ void AttemptLoop::Admit() {
   }
   // A free slot is taken whatever the deadline; a wait is accepted only if
   // it leaves the exchange some time.
+  if (parts_.shared_quota != nullptr) {
+    return AdmitShared(now,
+                       std::max(now, call_.http.deadline - kMinExchangeTime));
+  }
   limits::Admission a = parts_.limiters->Reserve(
       call_.credential_key, call_.credential_class, call_.route, now,
       std::max(now, call_.http.deadline - kMinExchangeTime));
@@ -221,6 +225,13 @@ void AttemptLoop::OnResult(absl::StatusOr<engine::HttpResponse> result) {
           Field(advertised.has_limit(), advertised.limit()),
           Field(advertised.has_remaining(), advertised.remaining()), reset,
           seq, now);
+      if (parts_.shared_quota != nullptr) {  // every replica follows it
+        parts_.shared_quota->Observe(
+            call_.credential_key, call_.credential_class,
+            Field(advertised.has_limit(), advertised.limit()),
+            Field(advertised.has_remaining(), advertised.remaining()), reset,
+            now);
+      }
     }
   } else {
     metrics.CountUpstreamFailure(
@@ -257,6 +268,13 @@ std::optional<absl::Time> AttemptLoop::PauseAfter429(
           : limits::PauseScope::kRoute;
   parts_.limiters->Pause(call_.credential_key, call_.credential_class, scope,
                          call_.route, until, now);
+  // Every replica pauses a credential-wide throttle; an endpoint's stays
+  // with the replica that saw it (the shared quota has no route keys).
+  if (parts_.shared_quota != nullptr &&
+      scope == limits::PauseScope::kCredential) {
+    parts_.shared_quota->Pause(call_.credential_key, call_.credential_class,
+                               until, now);
+  }
   return until;
 }
 

@@ -51,6 +51,10 @@ class AttemptLoop final : public CallHandle,
   void Resume(uint64_t id, bool stopping);
   // Sends the attempt granted as `seq` (Admission::seq).
   void Send(uint64_t seq);
+  // Admit through the quota shared in Redis (attempt_loop_shared.cc): the
+  // answer arrives on the Redis client thread and the call proceeds from
+  // there. `latest` is the last time a slot may be taken.
+  void AdmitShared(absl::Time now, absl::Time latest);
   void OnResult(absl::StatusOr<engine::HttpResponse> result);
   // After a 429: pauses the credential (a per-user throttle) or the route
   // (an endpoint limit) and returns when the pause ends; else nullopt.

@@ -8,10 +8,13 @@
 
 #include "service/engine/engine.h"
 #include "service/limits/credential_limiters.h"
+#include "service/limits/quota_store.h"
+#include "service/limits/redis_quota_store.h"
 #include "service/limits/retry_budget.h"
 #include "service/limits/retry_policy.h"
 #include "service/limits/scheduler.h"
 #include "service/metrics/metrics.h"
+#include "service/metrics/shared_quota_metrics.h"
 #include "service/pipeline/upstream.h"
 #include "service/pipeline/work_pool.h"
 
@@ -21,6 +24,8 @@ struct PipelineOptions {
   // The GitLab host, named as the domain of GitLab's errors.
   std::string domain;
   limits::LimiterOptions limiter;
+  // Redis set: credentials' quotas are shared by every replica.
+  limits::SharedQuotaOptions shared_quota;
   limits::RetryOptions retry;
   double retry_budget_ratio = 0.2;
   int retry_budget_min = 3;
@@ -39,6 +44,9 @@ struct PipelineParts {
   limits::Scheduler* scheduler;
   WorkPool* work;
   const PipelineOptions* options;
+  // Not null: admission, pauses and advertisements go through the quota
+  // shared in Redis (`limiters` then only mirrors them).
+  limits::QuotaStore* shared_quota = nullptr;
 };
 
 // The Upstream behind the reactors: each call runs an AttemptLoop (limiter
@@ -48,7 +56,8 @@ struct PipelineParts {
 //
 // Shutdown order, stated rather than left to member order: the destructor
 // first drains the WorkPool (answers handed to it finish while the scheduler
-// exists), then stops the scheduler (waiting calls complete with
+// exists), shuts the shared quota down (calls awaiting Redis finish), then
+// stops the scheduler (waiting calls complete with
 // GATEWAY_SHUTTING_DOWN while limiters and budget exist). The engine must
 // outlive the pipeline, and must hold no transfer of it when it is destroyed
 // (the gRPC server's shutdown has finished every call by then).
@@ -72,6 +81,8 @@ class Pipeline final : public Upstream {
   std::unique_ptr<limits::RetryBudget> budget_;
   std::unique_ptr<limits::Scheduler> scheduler_;
   std::unique_ptr<limits::CredentialLimiters> limiters_;
+  std::unique_ptr<metrics::SharedQuotaMetrics> quota_metrics_;
+  std::unique_ptr<limits::RedisQuotaStore> shared_quota_;  // null: embedded
   std::unique_ptr<WorkPool> work_;
   PipelineParts parts_;
 };

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <fstream>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "service/gitlab/credentials.h"
 #include "service/gitlab/named_credentials.h"
 #include "service/gitlab/url_builder.h"
+#include "service/limits/redis_address.h"
 
 namespace gitlab_gateway::server {
 namespace {
@@ -63,6 +65,10 @@ constexpr FlagEnv kFlagEnvironment[] = {
     {"connect_timeout", "GITLAB_GATEWAY_CONNECT_TIMEOUT"},
     {"trim_after_burst", "GITLAB_GATEWAY_TRIM_AFTER_BURST"},
     {"shutdown_grace", "GITLAB_GATEWAY_SHUTDOWN_GRACE"},
+    {"quota_redis_url", "GITLAB_GATEWAY_QUOTA_REDIS_URL"},
+    {"quota_redis_password_file", "GITLAB_GATEWAY_QUOTA_REDIS_PASSWORD_FILE"},
+    {"quota_redis_timeout", "GITLAB_GATEWAY_QUOTA_REDIS_TIMEOUT"},
+    {"quota_replicas", "GITLAB_GATEWAY_QUOTA_REPLICAS"},
 };
 
 // One line per refused flag; all of them are reported at once, so an
@@ -262,6 +268,85 @@ void CheckAccessLog(const std::string& value, Problems& problems) {
   }
 }
 
+// Redis' password from the first line of `path`; "" with a problem added.
+std::string ReadRedisPassword(const std::string& path, Problems& problems) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    problems.Add("quota_redis_password_file", "cannot be read");
+    return "";
+  }
+  std::string text(4097, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > 4096) {
+    problems.Add("quota_redis_password_file", "is larger than 4 KiB");
+    return "";
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+    text.pop_back();
+  }
+  if (text.empty()) {
+    problems.Add("quota_redis_password_file", "is empty");
+  } else if (text.find_first_of(std::string("\r\n\0", 3)) !=
+             std::string::npos) {
+    problems.Add("quota_redis_password_file",
+                 "must hold the password on one line");
+    text.clear();
+  }
+  return text;
+}
+
+// --quota_redis_url and its companions. Every value is checked even
+// without the URL, so a typo is found before the day it is turned on.
+void SetSharedQuota(const FlagValues& flags, Problems& problems,
+                    GatewayConfig& config) {
+  limits::SharedQuotaOptions& quota = config.shared_quota;
+  if (problems.Positive("quota_redis_timeout", flags.quota_redis_timeout) &&
+      flags.quota_redis_timeout > absl::Seconds(10)) {
+    problems.Add("quota_redis_timeout",
+                 absl::StrCat("must be at most 10s (calls wait for it), got ",
+                              absl::FormatDuration(flags.quota_redis_timeout)));
+  }
+  quota.timeout = flags.quota_redis_timeout;
+  problems.AtLeast("quota_replicas", flags.quota_replicas, 1);
+  if (flags.quota_replicas > 1000) {
+    problems.Add("quota_replicas", absl::StrCat("must be at most 1000, got ",
+                                                flags.quota_replicas));
+  }
+  quota.replicas = flags.quota_replicas;
+  if (flags.quota_redis_url.empty()) {
+    if (!flags.quota_redis_password_file.empty()) {
+      problems.Add("quota_redis_password_file",
+                   "is set but --quota_redis_url is not");
+    }
+    return;
+  }
+  // The URL is never echoed: it may hold the password.
+  absl::StatusOr<limits::RedisAddress> address =
+      limits::ParseRedisUrl(flags.quota_redis_url);
+  if (!address.ok()) {
+    problems.Add("quota_redis_url", address.status().message());
+    return;
+  }
+  int sources = !address->password.empty() +
+                !flags.quota_redis_password_file.empty() +
+                !flags.quota_redis_password.empty();
+  if (sources > 1) {
+    problems.Add("quota_redis_url",
+                 "Redis' password is given more than once (URL, "
+                 "--quota_redis_password_file, env "
+                 "GITLAB_GATEWAY_QUOTA_REDIS_PASSWORD): keep one");
+    return;
+  }
+  if (!flags.quota_redis_password_file.empty()) {
+    address->password =
+        ReadRedisPassword(flags.quota_redis_password_file, problems);
+  } else if (!flags.quota_redis_password.empty()) {
+    address->password = flags.quota_redis_password;
+  }
+  quota.redis = *std::move(address);
+}
+
 }  // namespace
 
 absl::Span<const FlagEnv> FlagEnvironment() { return kFlagEnvironment; }
@@ -358,6 +443,8 @@ absl::StatusOr<GatewayConfig> ConfigFromFlags(const FlagValues& flags) {
                  absl::StrCat("must be a finite duration of at least 0, got ",
                               absl::FormatDuration(flags.shutdown_grace)));
   }
+
+  SetSharedQuota(flags, problems, config);
 
   if (!problems.empty()) return problems.ToStatus();
   return config;

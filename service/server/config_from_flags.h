@@ -64,8 +64,18 @@ struct FlagValues {
   // Not part of GatewayConfig (main.cc applies it on SIGTERM); checked here.
   absl::Duration shutdown_grace = absl::Seconds(25);
 
+  // The quota shared by replicas in Redis (empty URL: embedded limiter
+  // only). quota_replicas' default is k8s/base/hpa.yaml's minReplicas.
+  std::string quota_redis_url;
+  std::string quota_redis_password_file;
+  absl::Duration quota_redis_timeout = absl::Milliseconds(50);
+  int quota_replicas = 2;
+
   // Env GITLAB_TOKEN, used when token_file is empty; empty: none.
   std::string gitlab_token;
+  // Env GITLAB_GATEWAY_QUOTA_REDIS_PASSWORD: Redis' password when neither
+  // the URL nor quota_redis_password_file gives one; empty: none.
+  std::string quota_redis_password;
   // Names of the flags (without "--") whose value came from their
   // environment variable, so that an error names the variable too.
   absl::flat_hash_set<std::string> from_env;

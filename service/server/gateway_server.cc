@@ -83,8 +83,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
 
   UpstreamOptions upstream = config.upstream;
   upstream.base_url = *base_url;
+  pipeline::PipelineOptions pipeline_options = PipelineOptionsOf(upstream);
+  pipeline_options.shared_quota = config.shared_quota;
   self->pipeline_ = std::make_unique<pipeline::Pipeline>(
-      self->engine_.get(), metrics, PipelineOptionsOf(upstream));
+      self->engine_.get(), metrics, std::move(pipeline_options));
   self->caller_ =
       std::make_unique<UpstreamCaller>(self->pipeline_.get(), std::move(upstream),
                                        self->recorder_.get());

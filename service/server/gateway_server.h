@@ -84,6 +84,8 @@ struct GatewayConfig {
   // is then refused). Re-read every callers_reload.
   std::string callers_file;
   absl::Duration callers_reload = absl::Seconds(5);
+  // --quota_redis_url: credentials' quotas shared by replicas in Redis.
+  limits::SharedQuotaOptions shared_quota;
 };
 
 // The credential names a policy may mention: "default" when there is a

@@ -63,8 +63,11 @@ export function checkRendered(objects, facts, { name, isBase }) {
   const errors = [];
   const fail = (msg) => errors.push(`${name}: ${msg}`);
   const byKind = (kind) => objects.filter((o) => o.kind === kind);
+  // The shared quota's Redis (k8s/overlays/redis-quota) is checked apart
+  // (checkQuotaRedis); the gateway's one-of-a-kind objects exclude it.
+  const isRedis = (o) => o.metadata?.labels?.["app.kubernetes.io/component"] === "quota-redis";
   const one = (kind) => {
-    const list = byKind(kind);
+    const list = byKind(kind).filter((o) => !isRedis(o));
     if (list.length !== 1) fail(`expected one ${kind}, found ${list.length}`);
     return list[0];
   };
@@ -173,7 +176,8 @@ export function checkRendered(objects, facts, { name, isBase }) {
   }
   const tokenFile = setting("GITLAB_TOKEN_FILE");
   const secretVolumes = (pod.volumes ?? []).filter((v) => v.secret);
-  const tokenMount = (container.volumeMounts ?? []).find((m) => secretVolumes.some((v) => v.name === m.name));
+  const secretMounts = (container.volumeMounts ?? []).filter((m) => secretVolumes.some((v) => v.name === m.name));
+  const tokenMount = secretMounts.find((m) => tokenFile?.startsWith(`${m.mountPath}/`)) ?? secretMounts[0];
   if (!tokenFile) fail("GITLAB_TOKEN_FILE is not set");
   else if (!tokenMount) fail("no Secret volume is mounted into the container");
   else {
@@ -270,11 +274,66 @@ export function checkRendered(objects, facts, { name, isBase }) {
     const gitlabPort = Number(url.port || (url.protocol === "https:" ? 443 : 80));
     const egress = (np.spec.egress ?? []).flatMap((r) => (r.ports ?? [{ port: "*" }]).map((p) => `${p.protocol ?? "TCP"}/${p.port}`));
     const allowed = new Set(["UDP/53", "TCP/53", `TCP/${gitlabPort}`]);
+    const redisUrl = setting("GITLAB_GATEWAY_QUOTA_REDIS_URL");
+    if (redisUrl) allowed.add(`TCP/${redisPortOf(redisUrl)}`);
     for (const e of egress) if (!allowed.has(e)) fail(`NetworkPolicy egress allows ${e}; only DNS and GitLab's port (${gitlabPort}) are expected`);
     for (const need of allowed) if (!egress.includes(need)) fail(`NetworkPolicy egress does not allow ${need}`);
   }
 
+  const redisUrl = setting("GITLAB_GATEWAY_QUOTA_REDIS_URL");
+  if (redisUrl) checkQuotaRedis(objects.filter(isRedis), { redisUrl, passwordFile: setting("GITLAB_GATEWAY_QUOTA_REDIS_PASSWORD_FILE"), container, pod, podLabels, fail });
   return errors;
+}
+
+// "redis://[:password@]host[:port][/db]" -> port.
+function redisPortOf(url) {
+  const m = /^(?:redis:\/\/)?(?:[^@]*@)?[^:/]+(?::(\d+))?/.exec(url);
+  return Number(m?.[1] ?? 6379);
+}
+
+// The shared quota's Redis (issue 14): reachable from the gateway pods only,
+// restricted like the gateway, password mounted as a file on both sides.
+function checkQuotaRedis(objects, { redisUrl, passwordFile, container, pod, podLabels, fail }) {
+  const port = redisPortOf(redisUrl);
+  if (/^(?:redis:\/\/)?[^/@]*:[^/@]*@/.test(redisUrl)) fail("GITLAB_GATEWAY_QUOTA_REDIS_URL holds a password; mount it as a file (GITLAB_GATEWAY_QUOTA_REDIS_PASSWORD_FILE)");
+  const deployments = objects.filter((o) => o.kind === "Deployment");
+  if (deployments.length !== 1) return fail(`expected one quota-redis Deployment, found ${deployments.length}`);
+  const redisPod = deployments[0].spec?.template?.spec ?? {};
+  const redisLabels = deployments[0].spec?.template?.metadata?.labels ?? {};
+  const psc = redisPod.securityContext ?? {};
+  for (const c of redisPod.containers ?? []) {
+    const csc = c.securityContext ?? {};
+    if (psc.runAsNonRoot !== true && csc.runAsNonRoot !== true) fail(`Redis container ${c.name}: runAsNonRoot is not set`);
+    if (csc.allowPrivilegeEscalation !== false) fail(`Redis container ${c.name}: allowPrivilegeEscalation is not false`);
+    if (csc.readOnlyRootFilesystem !== true) fail(`Redis container ${c.name}: readOnlyRootFilesystem is not true`);
+    if (!(csc.capabilities?.drop ?? []).includes("ALL")) fail(`Redis container ${c.name}: capabilities do not drop "ALL"`);
+    if (!c.resources?.limits?.memory) fail(`Redis container ${c.name}: no memory limit`);
+    if ((c.env ?? []).some((e) => e.valueFrom?.secretKeyRef)) fail(`Redis container ${c.name}: a password comes from an env Secret; mount it as a file`);
+  }
+  if ((psc.seccompProfile ?? {}).type !== "RuntimeDefault") fail("Redis pod: seccompProfile is not RuntimeDefault");
+  if (redisPod.automountServiceAccountToken !== false) fail("Redis pod: automountServiceAccountToken is not false");
+  const services = objects.filter((o) => o.kind === "Service" && matches(o.spec?.selector, redisLabels));
+  if (!services.some((svc) => (svc.spec.ports ?? []).some((p) => p.port === port))) fail(`no quota-redis Service serves port ${port}`);
+  const policies = objects.filter((o) => o.kind === "NetworkPolicy" && matches(o.spec?.podSelector?.matchLabels, redisLabels));
+  if (policies.length !== 1) fail(`expected one NetworkPolicy selecting the Redis pods, found ${policies.length}`);
+  for (const np of policies) {
+    for (const t of ["Ingress", "Egress"]) if (!(np.spec.policyTypes ?? []).includes(t)) fail(`Redis NetworkPolicy policyTypes lacks ${t}`);
+    for (const rule of np.spec.ingress ?? []) {
+      for (const peer of rule.from ?? []) {
+        if (!peer.podSelector?.matchLabels || !matches(peer.podSelector.matchLabels, podLabels)) fail("Redis NetworkPolicy admits a peer other than the gateway pods");
+      }
+      if (!(rule.from ?? []).length) fail("Redis NetworkPolicy admits every peer");
+    }
+    if ((np.spec.egress ?? []).length) fail("Redis NetworkPolicy allows egress");
+  }
+  if (passwordFile) {
+    const secretVolumes = (pod.volumes ?? []).filter((v) => v.secret);
+    const files = (container.volumeMounts ?? []).flatMap((m) => {
+      const v = secretVolumes.find((sv) => sv.name === m.name);
+      return v ? (v.secret.items ?? []).map((i) => `${m.mountPath}/${i.path}`) : [];
+    });
+    if (!files.includes(passwordFile)) fail(`GITLAB_GATEWAY_QUOTA_REDIS_PASSWORD_FILE ${passwordFile} is not a file of a mounted Secret`);
+  }
 }
 
 // Metric names a PromQL expression reads: identifiers that are not functions,

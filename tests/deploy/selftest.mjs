@@ -71,6 +71,12 @@ const CASES = [
     o.push({ apiVersion: "v1", kind: "Secret", metadata: { name: "gitlab-gateway-credentials" }, stringData: { other: "REPLACE_ME" } });
   }, /names credential "readonly", which the rendered objects do not provide/],
   ["TLS key outside a Secret", (o) => { gw(o).env.find((e) => e.name === "GITLAB_GATEWAY_TLS_KEY_FILE").value = "/tmp/tls.key"; }, /GITLAB_GATEWAY_TLS_KEY_FILE \/tmp\/tls.key is not in a mounted secret volume/],
+  ["shared quota without Redis", (o) => {
+    find(o, "ConfigMap").data.GITLAB_GATEWAY_QUOTA_REDIS_URL = "redis://gitlab-gateway-redis:6379/0";
+  }, /expected one quota-redis Deployment, found 0/],
+  ["shared quota without egress to Redis", (o) => {
+    find(o, "ConfigMap").data.GITLAB_GATEWAY_QUOTA_REDIS_URL = "redis://gitlab-gateway-redis:6380/0";
+  }, /egress does not allow TCP\/6380/],
   ["image :latest", (o) => { gw(o).image = "registry.example.com/gitlab-gateway:latest"; }, /uses :latest/],
   ["unknown field (typo)", (o) => { const c = gw(o); c.readinessprobe = c.readinessProbe; }, /containers\[0\]\.readinessprobe: unknown field/],
   ["field at the wrong level", (o) => {
