@@ -79,8 +79,6 @@ int BadSetup(const absl::Status& status, std::ostream& err) {
   return kExitUsage;
 }
 
-namespace {
-
 // A 404 for /projects/<name>/... where <name> is neither an id nor encoded:
 // GitLab reads "group/demo" as project "group" and a sub-resource "demo".
 int FailWithPathHint(const absl::Status& status, const CliArgs& args,
@@ -107,6 +105,8 @@ int FailWithPathHint(const absl::Status& status, const CliArgs& args,
       << " (or: --project " << guess << ")\n";
   return code;
 }
+
+namespace {
 
 std::string ContentType(const v1::Response& response) {
   for (const v1::Header& h : response.headers()) {

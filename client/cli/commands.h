@@ -38,6 +38,9 @@ v1::Request BuildRequest(const CliArgs& args);
 absl::StatusOr<client::Client> MakeClient(const CliArgs& args, bool stream);
 // Prints the decoded error on `err`; returns kExitFailed.
 int Fail(const absl::Status& status, std::ostream& err);
+// Fail, plus a hint when a 404 names /projects/group/name unencoded.
+int FailWithPathHint(const absl::Status& status, const CliArgs& args,
+                     std::ostream& err);
 // A file of --ca-file, --cert or --key that cannot be used: prints it;
 // returns kExitUsage.
 int BadSetup(const absl::Status& status, std::ostream& err);

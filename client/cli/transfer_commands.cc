@@ -86,7 +86,7 @@ int RunGet(const CliArgs& args, Io io) {
         io.out.write(data.data(), static_cast<std::streamsize>(data.size()));
         return static_cast<bool>(io.out);
       });
-  if (!status.ok()) return Fail(status, io.err);
+  if (!status.ok()) return FailWithPathHint(status, args, io.err);
   if (!io.out) return WriteFailed("stdout", io.err);
   if (buffering) {
     head.set_text(std::move(body));

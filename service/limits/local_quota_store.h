@@ -21,23 +21,28 @@ class LocalQuotaStore final : public QuotaStore {
 
   void Admit(const std::string& key, const std::string& credential_class,
              absl::Time now, absl::Time deadline, AdmitDone done) override {
-    CredentialLimiters::Reservation r =
-        limiters_.Reserve(key, credential_class, now, deadline);
-    done(Admission{r.granted, r.ready, r.epoch});
+    // No routes here (the shared quota is per credential), and the
+    // fallback runs without slow start (shared_quota.cc): kAdmitAgain, which
+    // only those give, does not occur.
+    limits::Admission a =
+        limiters_.Reserve(key, credential_class, /*route=*/"", now, deadline);
+    done(Admission{a.kind != limits::Admission::Kind::kRefused, a.ready,
+                   a.epoch.credential});
   }
   uint64_t Epoch(const std::string& key) const override {
-    return limiters_.Epoch(key);
+    return limiters_.Epoch(key, /*route=*/"").credential;
   }
   void Pause(const std::string& key, const std::string& credential_class,
              absl::Time until, absl::Time now) override {
-    limiters_.Pause(key, credential_class, until, now);
+    limiters_.Pause(key, credential_class, PauseScope::kCredential,
+                    /*route=*/"", until, now);
   }
   void Observe(const std::string& key, const std::string& credential_class,
                std::optional<int64_t> limit_per_minute,
                std::optional<int64_t> remaining,
                std::optional<absl::Time> reset, absl::Time now) override {
     limiters_.Observe(key, credential_class, limit_per_minute, remaining, reset,
-                      now);
+                      /*seq=*/0, now);
   }
 
  private:

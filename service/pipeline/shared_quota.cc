@@ -17,6 +17,7 @@ std::unique_ptr<limits::RedisQuotaStore> MakeSharedQuota(
   share.per_minute = limiter.per_minute / replicas;
   share.burst = std::max(1.0, limiter.burst / replicas);
   share.per_hour = limiter.per_hour / replicas;
+  share.slow_start_wait = absl::ZeroDuration();  // see LocalQuotaStore::Admit
   // No paused-credentials hook: the pipeline's own limiters see every pause
   // too (AttemptLoop gives them each one) and count it once.
   auto fallback = std::make_unique<limits::LocalQuotaStore>(share, scheduler);

@@ -122,6 +122,9 @@ class SharedQuotaTest : public ::testing::Test {
       config.gitlab_url = fake_.base_url();
       config.upstream.default_credential =
           gitlab::Credential{gitlab::TokenKind::kPrivate, "shared-token"};
+      // The test's callers are anonymous (no policy file).
+      config.upstream.allow_anonymous_default_token = true;
+      config.access_log = "off";
       config.upstream.limiter.per_minute = kPerMinute;
       config.upstream.limiter.burst = kBurst;
       config.upstream.retry.max_attempts = 1;
@@ -247,8 +250,11 @@ TEST_F(SharedQuotaTest, ThreeReplicasAtThreeTimesTheQuotaStayWithinOnePercent) {
 }
 
 TEST_F(SharedQuotaTest, A429OnOneReplicaPausesTheOtherTwo) {
+  // GitLab's per-user throttle (RateLimit-Name): it pauses the credential
+  // on every replica; an endpoint's own limit would pause only its route.
   fake_.Enqueue(Reply::Json(429, R"({"message":"Retry later"})")
-                    .WithHeader("Retry-After", "3"));
+                    .WithHeader("Retry-After", "3")
+                    .WithHeader("RateLimit-Name", "throttle_authenticated_api"));
   absl::Time throttled = absl::Now();
   grpc::Status first = Execute(0, absl::Seconds(10));
   EXPECT_FALSE(first.ok());

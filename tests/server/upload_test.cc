@@ -121,7 +121,7 @@ TEST(UploadTest, BodyBytesInAndOutAreCountedPerRoute) {
   EXPECT_THAT(metrics,
               ::testing::HasSubstr(
                   "gitlab_gateway_upstream_received_bytes_total{route=\"/"
-                  "projects/:id/jobs/:id/artifacts\"} 2097153\n"));
+                  "projects/:id/jobs/:job_id/artifacts\"} 2097153\n"));
 }
 
 TEST(UploadTest, UnknownSizeIsSentChunked) {
