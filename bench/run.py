@@ -352,38 +352,33 @@ class Bench:
         bare = self.start_bare_server()
         self.loadgen(bare.grpc_port, "--mode", "unary", "--concurrency", "8", "--seconds", "1")
         rounds = {"nginx": [], "gw": [], "gw_batch": [], "bare": [], "bare_batch": []}
+        unary = ["--mode", "unary", "--concurrency", str(conc), "--seconds", str(secs),
+                 "--channels", str(a.channels)]
+        batch = ["--mode", "batch", "--streams", str(a.batch_streams), "--items",
+                 str(a.batch_items)]
+
+        def measured(server, args, perf_key=None):
+            """One loadgen run against `server`, with its CPU seconds (and, when
+            `perf_key` is given, perf stat counts stored under it)."""
+            perf = PerfCounts(server.pid) if perf_key else None
+            before = cpu_seconds(server.pid)
+            x = self.loadgen(server.grpc_port, *args)
+            x["cpu_s"] = cpu_seconds(server.pid) - before
+            if perf is not None:
+                r[perf_key] = dict(perf.stop(), requests=x.get("requests", 0))
+            return x
+
         for i in range(a.rounds):
             before = cpu_seconds(self.proxy_worker)
             x = self.wrk(proxy_url, conc, secs)
             x["cpu_s"] = cpu_seconds(self.proxy_worker) - before
             x["seconds"] = float(secs)
             rounds["nginx"].append(x)
-            perf = PerfCounts(gw.pid) if i == 0 else None
-            before = cpu_seconds(gw.pid)
-            x = self.loadgen(gw.grpc_port, "--mode", "unary", "--concurrency", str(conc),
-                             "--seconds", str(secs), "--channels", str(a.channels))
-            x["cpu_s"] = cpu_seconds(gw.pid) - before
-            if perf is not None:
-                r["gw_perf"] = dict(perf.stop(), requests=x.get("requests", 0))
-            rounds["gw"].append(x)
-            perf = PerfCounts(bare.pid) if i == 0 else None
-            before = cpu_seconds(bare.pid)
-            x = self.loadgen(bare.grpc_port, "--mode", "unary", "--concurrency", str(conc),
-                             "--seconds", str(secs), "--channels", str(a.channels))
-            x["cpu_s"] = cpu_seconds(bare.pid) - before
-            if perf is not None:
-                r["bare_perf"] = dict(perf.stop(), requests=x.get("requests", 0))
-            rounds["bare"].append(x)
-            before = cpu_seconds(bare.pid)
-            x = self.loadgen(bare.grpc_port, "--mode", "batch", "--streams",
-                             str(a.batch_streams), "--items", str(a.batch_items))
-            x["cpu_s"] = cpu_seconds(bare.pid) - before
-            rounds["bare_batch"].append(x)
-            before = cpu_seconds(gw.pid)
-            x = self.loadgen(gw.grpc_port, "--mode", "batch", "--streams",
-                             str(a.batch_streams), "--items", str(a.batch_items))
-            x["cpu_s"] = cpu_seconds(gw.pid) - before
-            rounds["gw_batch"].append(x)
+            first = i == 0  # perf stat in the first round only
+            rounds["gw"].append(measured(gw, unary, "gw_perf" if first else None))
+            rounds["bare"].append(measured(bare, unary, "bare_perf" if first else None))
+            rounds["bare_batch"].append(measured(bare, batch))
+            rounds["gw_batch"].append(measured(gw, batch))
         for key, runs in rounds.items():
             for x in runs:
                 x["cpu_us_per_req"] = x["cpu_s"] * 1e6 / max(1.0, x.get("requests", 0))
