@@ -83,9 +83,10 @@ bool AccessLog::Record(AccessRecord record) {
       queue_.push_back(std::move(record));
       ++queued_total_;
       accepted = true;
-      // Only an idle writer needs the signal: a busy one takes the whole
-      // queue when its write returns.
-      wake = writer_idle_;
+      // Only an idle writer needs the signal (a gathering or busy one takes
+      // the whole queue at its next write), and a gathering one once the
+      // queue is half used.
+      wake = writer_idle_ || queue_.size() == options_.max_queued / 2;
       writer_idle_ = false;
     } else {
       ++dropped_;
@@ -99,7 +100,10 @@ bool AccessLog::Record(AccessRecord record) {
 void AccessLog::Flush() {
   absl::MutexLock lock(&mu_);
   const uint64_t target = queued_total_;
+  ++flushes_;
+  wake_.Signal();  // ends the writer's gathering interval
   while (written_total_ < target) written_.Wait(&mu_);
+  --flushes_;
 }
 
 uint64_t AccessLog::dropped() const {
@@ -118,6 +122,12 @@ void AccessLog::Run() {
         wake_.Wait(&mu_);
       }
       writer_idle_ = false;
+      // Let records gather: one write for many calls.
+      const absl::Time until = absl::Now() + options_.batch_interval;
+      while (!stopping_ && flushes_ == 0 &&
+             queue_.size() < options_.max_queued / 2) {
+        if (wake_.WaitWithDeadline(&mu_, until)) break;  // the interval ended
+      }
       if (queue_.empty()) return;  // stopping, and everything written
       batch.swap(queue_);
     }

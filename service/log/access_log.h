@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "service/log/access_record.h"
 
 namespace gitlab_gateway::log {
@@ -34,6 +35,11 @@ class AccessLog {
   struct Options {
     // Records waiting for the writer; beyond it they are dropped.
     size_t max_queued = 10000;
+    // The writer lets records gather this long before one write, so a busy
+    // gateway wakes it a few times a second instead of once per call
+    // (bench/README.md, issue 12). Cut short when half the queue is used,
+    // by Flush and by shutdown.
+    absl::Duration batch_interval = absl::Milliseconds(100);
   };
   // Writes one batch of whole lines; runs on the writer thread only.
   using Sink = absl::AnyInvocable<void(absl::string_view lines)>;
@@ -73,6 +79,7 @@ class AccessLog {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // The writer waits on wake_ for records; Flush waits on written_.
   bool writer_idle_ ABSL_GUARDED_BY(mu_) = false;
+  int flushes_ ABSL_GUARDED_BY(mu_) = 0;  // Flush calls waiting
   absl::CondVar wake_;
   absl::CondVar written_;
   std::thread writer_;  // last: starts once the members above exist

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -134,6 +135,43 @@ TEST(AccessLogTest, OpenRefusesAPathItCannotWrite) {
   ASSERT_FALSE(log.ok());
   EXPECT_THAT(std::string(log.status().message()),
               HasSubstr("access_log: cannot open /nonexistent-dir/access.log"));
+}
+
+// A busy gateway wakes the writer a few times a second, not once per call:
+// records gather for the batch interval and go out in one write; half a
+// queue, Flush and shutdown cut the interval short.
+TEST(AccessLogTest, RecordsGatherIntoOneWritePerInterval) {
+  std::atomic<int> writes{0};
+  std::atomic<int> lines{0};
+  AccessLog::Options options;
+  options.max_queued = 100;
+  options.batch_interval = absl::Hours(1);  // only the cuts below end it
+  {
+    AccessLog log(
+        [&](absl::string_view text) {
+          writes.fetch_add(1);
+          lines.fetch_add(static_cast<int>(
+              std::count(text.begin(), text.end(), '\n')));
+        },
+        options, nullptr);
+    for (int i = 0; i < 30; ++i) ASSERT_TRUE(log.Record(WithId("a")));
+    log.Flush();
+    EXPECT_EQ(lines.load(), 30);
+    // The first record woke the writer; the rest gathered behind it: at
+    // most two writes for 30 records (one per call before the change).
+    EXPECT_LE(writes.load(), 2);
+    const int before = writes.load();
+    // Half the queue (50) wakes a gathering writer without a Flush.
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(log.Record(WithId("b")));
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    while (lines.load() < 80 && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    EXPECT_EQ(lines.load(), 80);
+    EXPECT_LE(writes.load(), before + 2);
+    ASSERT_TRUE(log.Record(WithId("c")));
+  }  // shutdown writes the last one at once, not after an hour
+  EXPECT_EQ(lines.load(), 81);
 }
 
 }  // namespace
