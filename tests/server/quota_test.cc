@@ -10,32 +10,13 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/server/async_calls.h"
 #include "tests/server/gateway_harness.h"
 
 namespace gitlab_gateway::testing {
 namespace {
 
 // Fires calls asynchronously and waits for all.
-struct AsyncCalls {
-  explicit AsyncCalls(size_t n)
-      : contexts(n), requests(n), responses(n), statuses(n), done(n) {}
-  void Start(GatewayHarness& h, size_t i, v1::Request request,
-             absl::Duration deadline = absl::Seconds(20)) {
-    requests[i] = std::move(request);
-    contexts[i].set_deadline(absl::ToChronoTime(absl::Now() + deadline));
-    h.stub->async()->Execute(&contexts[i], &requests[i], &responses[i],
-                             [this, i](grpc::Status s) {
-                               statuses[i] = s;
-                               done.DecrementCount();
-                             });
-  }
-  std::vector<grpc::ClientContext> contexts;
-  std::vector<v1::Request> requests;
-  std::vector<v1::Response> responses;
-  std::vector<grpc::Status> statuses;
-  absl::BlockingCounter done;
-};
-
 void AlwaysUnavailable(FakeGitLab& fake) {
   fake.SetHandler([](const RecordedRequest&) {
     return Reply::Json(503, R"({"message":"503"})");

@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/metric_family.h"
+#include "tests/server/async_calls.h"
 #include "tests/server/gateway_harness.h"
 
 namespace gitlab_gateway::testing {
@@ -42,26 +43,6 @@ double PausedCredentials(GatewayHarness& h, const std::string& credential_class)
 }
 
 // Fires `calls` asynchronously (all at once unless spaced) and waits for all.
-struct AsyncCalls {
-  explicit AsyncCalls(size_t n)
-      : contexts(n), requests(n), responses(n), statuses(n), done(n) {}
-  void Start(GatewayHarness& h, size_t i, v1::Request request,
-             absl::Duration deadline = absl::Seconds(20)) {
-    requests[i] = std::move(request);
-    contexts[i].set_deadline(absl::ToChronoTime(absl::Now() + deadline));
-    h.stub->async()->Execute(&contexts[i], &requests[i], &responses[i],
-                             [this, i](grpc::Status s) {
-                               statuses[i] = s;
-                               done.DecrementCount();
-                             });
-  }
-  std::vector<grpc::ClientContext> contexts;
-  std::vector<v1::Request> requests;
-  std::vector<v1::Response> responses;
-  std::vector<grpc::Status> statuses;
-  absl::BlockingCounter done;
-};
-
 TEST(RateLimitTest, BucketHoldsUpstreamToRateAndBurst) {
   GatewayHarness h([](server::GatewayConfig& config) {
     config.upstream.limiter.per_minute = 50 * 60;  // 50/s
