@@ -109,6 +109,13 @@ Decision Decide(const Policy& policy, const Caller& caller,
         no, "sudo",
         absl::StrCat(who, " may not act as this user (rule \"sudo\")"));
   }
+  if (rule->max_body_bytes > 0 && facts.body_size_unknown) {
+    return Refuse(no, "max_body_bytes",
+                  absl::StrCat(who, " may send at most ", rule->max_body_bytes,
+                               " body bytes: announce the upload's size "
+                               "(UploadChunk.size) so it can be checked "
+                               "(rule \"max_body_bytes\")"));
+  }
   if (rule->max_body_bytes > 0 &&
       facts.body_bytes > static_cast<size_t>(rule->max_body_bytes)) {
     return Refuse(no, "max_body_bytes",

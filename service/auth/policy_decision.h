@@ -18,6 +18,9 @@ struct CallFacts {
   bool graphql = false;
   absl::string_view sudo;  // "" when none
   size_t body_bytes = 0;
+  // A streamed body (Upload) whose size was not announced: body_bytes is
+  // unknown, so a max_body_bytes rule cannot allow it.
+  bool body_size_unknown = false;
   // gitlab::PreparedCall::credential_name: a held name, "default",
   // "request" (the caller's own credentials) or "none".
   absl::string_view credential_name;

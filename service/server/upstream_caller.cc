@@ -118,6 +118,12 @@ std::shared_ptr<UpstreamCall> UpstreamCaller::Start(
   facts.graphql = call.graphql;
   facts.sudo = request.sudo();
   facts.body_bytes = BodyBytes(request);
+  if (source != nullptr) {
+    // A streamed body: its announced size, which the Upload reactor holds
+    // the stream to (more or fewer bytes fail the call with SIZE_MISMATCH).
+    facts.body_bytes = source->size() >= 0 ? source->size() : 0;
+    facts.body_size_unknown = source->size() < 0;
+  }
   facts.credential_name = call.credential_name;
   const auth::Decision decision = auth::Decide(
       *policy, caller, facts,

@@ -181,6 +181,18 @@ TEST(RuleTest, MaxBodyBytes) {
   big.body_bytes = 11;
   EXPECT_TRUE(Check(*policy, kCi, small).allowed());
   EXPECT_EQ(Check(*policy, kCi, big).rule, "max_body_bytes");
+  // A streamed body of unknown size cannot be judged: refused by the limit.
+  CallFacts streamed = Get("/p");
+  streamed.body_size_unknown = true;
+  EXPECT_EQ(Check(*policy, kCi, streamed).rule, "max_body_bytes");
+}
+
+TEST(RuleTest, AStreamedBodyOfUnknownSizeIsFineWithoutALimit) {
+  auto policy = MakePolicy(R"({"callers": [{"name": "ci-bot",
+      "credentials": ["default"]}]})");
+  CallFacts streamed = Get("/p");
+  streamed.body_size_unknown = true;
+  EXPECT_TRUE(Check(*policy, kCi, streamed).allowed());
 }
 
 TEST(RuleTest, RestrictionsApplyToOwnCredentialsToo) {
