@@ -112,6 +112,7 @@ absl::StatusOr<CallersTable> CallersTable::Parse(absl::string_view text) {
     }
     table.by_prefix_[Prefix(entry.digest.data())].push_back(
         static_cast<uint32_t>(table.entries_.size()));
+    table.names_.insert(entry.name);
     table.entries_.push_back(std::move(entry));
   }
   return table;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -50,6 +51,8 @@ class CallersTable {
   size_t size() const { return entries_.size(); }
   // The caller names, in file order.
   std::vector<std::string> names() const;
+  // Whether `name` is one of them. O(1).
+  bool HasName(absl::string_view name) const { return names_.contains(name); }
 
  private:
   struct Entry {
@@ -59,6 +62,7 @@ class CallersTable {
   std::vector<Entry> entries_;
   // Indexes into entries_ by the digest's first 8 bytes.
   absl::flat_hash_map<uint64_t, std::vector<uint32_t>> by_prefix_;
+  absl::flat_hash_set<std::string> names_;
 };
 
 }  // namespace gitlab_gateway::auth

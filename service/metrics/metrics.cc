@@ -178,10 +178,34 @@ void Metrics::SetKnownCallers(std::vector<std::string> known_callers) {
   }
 }
 
+void Metrics::SetCallerDirectory(CallerDirectory directory) {
+  std::shared_ptr<const CallerDirectory> shared;
+  if (directory != nullptr) {
+    shared = std::make_shared<const CallerDirectory>(std::move(directory));
+  }
+  absl::MutexLock lock(&mu_);
+  caller_directory_ = std::move(shared);
+}
+
 std::string Metrics::CallerLabel(absl::string_view caller) {
   if (caller == "anonymous") return "anonymous";
+  std::shared_ptr<const CallerDirectory> directory;
+  {
+    absl::MutexLock lock(&mu_);
+    if (known_callers_.contains(caller)) return std::string(caller);
+    if (caller_directory_ == nullptr ||
+        known_callers_.size() >= kMaxCallerLabels) {
+      return "other";
+    }
+    directory = caller_directory_;
+  }
+  // Looked up outside mu_ (the directory takes the callers file's and the
+  // policy's own locks).
+  if (!(*directory)(caller)) return "other";
   absl::MutexLock lock(&mu_);
-  return known_callers_.contains(caller) ? std::string(caller) : "other";
+  if (known_callers_.size() >= kMaxCallerLabels) return "other";
+  known_callers_.insert(std::string(caller));
+  return std::string(caller);
 }
 
 void Metrics::CallFinished(absl::string_view rpc, absl::string_view caller,

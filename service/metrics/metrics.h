@@ -2,6 +2,7 @@
 #define GITLAB_GATEWAY_SERVICE_METRICS_METRICS_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,6 +82,13 @@ class Metrics {
   // Replaces the known caller names (a reloaded callers file). Series
   // already exported keep their labels.
   void SetKnownCallers(std::vector<std::string> known_callers);
+  // Says whether a name not known yet is a caller the gateway knows now
+  // (the callers file and the policy reload: a caller added after start).
+  // Such a name gets its own label from then on, up to kMaxCallerLabels
+  // names in all (then "other"). Any thread; must not call into Metrics.
+  using CallerDirectory = std::function<bool(absl::string_view name)>;
+  static constexpr size_t kMaxCallerLabels = 20000;
+  void SetCallerDirectory(CallerDirectory directory) ABSL_LOCKS_EXCLUDED(mu_);
   // The bounded `caller` label value for `caller`.
   std::string CallerLabel(absl::string_view caller) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -147,6 +155,7 @@ class Metrics {
   absl::flat_hash_set<std::string> routes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> reasons_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> known_callers_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const CallerDirectory> caller_directory_ ABSL_GUARDED_BY(mu_);
 };
 
 // The canonical gRPC code name ("OK", "NOT_FOUND", ...) for a numeric code.

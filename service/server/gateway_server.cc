@@ -153,9 +153,10 @@ absl::Status GatewayServer::StartGrpc(const GatewayConfig& config) {
     callers_ = *std::move(callers);
   }
   identifier_ = std::make_unique<auth::CallerIdentifier>(callers_.get());
-  // Callers named at start get their own `caller` metric label; others
-  // (added by a reload, or certificate identities without a policy rule)
-  // count as "other" until the next start.
+  // Callers named at start get their own `caller` metric label, and so do
+  // callers a reload of the callers file or the policy adds (looked up the
+  // first time they call); certificate identities without a policy rule
+  // count as "other".
   std::vector<std::string> known = config.known_callers;
   if (callers_ != nullptr) {
     for (std::string& name : callers_->table()->names()) {
@@ -168,6 +169,11 @@ absl::Status GatewayServer::StartGrpc(const GatewayConfig& config) {
     }
   }
   metrics_->SetKnownCallers(std::move(known));
+  metrics_->SetCallerDirectory(
+      [callers = callers_, policy = policy_](absl::string_view name) {
+        return (callers != nullptr && callers->table()->HasName(name)) ||
+               (policy != nullptr && policy->current()->Find(name) != nullptr);
+      });
   BatchOptions batch;
   batch.window = config.batch_window;
   batch.stream_budget_bytes = config.stream_budget_bytes;
@@ -281,6 +287,7 @@ GatewayServer::~GatewayServer() {
   server_.reset();
   service_.reset();
   identifier_.reset();
+  if (metrics_ != nullptr) metrics_->SetCallerDirectory(nullptr);
   callers_.reset();
   // 2. the engine completes what it still holds (cancelled transfers) into
   //    the pipeline, which is still whole, and refuses anything later;

@@ -2,6 +2,7 @@
 // calls and refusals are counted by it.
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -28,6 +29,36 @@ TEST(CallerLabelTest, KnownNamesAnonymousAndOtherwiseOther) {
   EXPECT_EQ(metrics.CallerLabel("spiffe://cluster/ns/x/sa/y"),
             "spiffe://cluster/ns/x/sa/y");
   EXPECT_EQ(metrics.CallerLabel("ci-bot"), "other");
+}
+
+TEST(CallerLabelTest, ACallerAddedAfterStartIsLookedUpInTheDirectory) {
+  Metrics metrics({"ci-bot"});
+  absl::flat_hash_set<std::string> directory = {"ci-bot"};
+  int lookups = 0;
+  metrics.SetCallerDirectory([&](absl::string_view name) {
+    ++lookups;
+    return directory.contains(name);
+  });
+  EXPECT_EQ(metrics.CallerLabel("new-bot"), "other");
+  directory.insert("new-bot");  // a reloaded callers file names it
+  EXPECT_EQ(metrics.CallerLabel("new-bot"), "new-bot");
+  const int after = lookups;
+  EXPECT_EQ(metrics.CallerLabel("new-bot"), "new-bot");
+  EXPECT_EQ(lookups, after);  // known from then on, no further lookup
+  EXPECT_EQ(metrics.CallerLabel("ci-bot"), "ci-bot");
+  EXPECT_EQ(metrics.CallerLabel("anonymous"), "anonymous");
+  metrics.SetCallerDirectory(nullptr);
+  EXPECT_EQ(metrics.CallerLabel("newer-bot"), "other");
+}
+
+TEST(CallerLabelTest, DirectoryNamesAreCappedInCount) {
+  Metrics metrics;
+  metrics.SetCallerDirectory([](absl::string_view) { return true; });
+  for (size_t i = 0; i < Metrics::kMaxCallerLabels; ++i) {
+    ASSERT_EQ(metrics.CallerLabel(absl::StrCat("c", i)), absl::StrCat("c", i));
+  }
+  EXPECT_EQ(metrics.CallerLabel("one-too-many"), "other");
+  EXPECT_EQ(metrics.CallerLabel("c0"), "c0");
 }
 
 TEST(CallerLabelTest, RpcAndCallMetricsCarryTheBoundedCaller) {

@@ -191,6 +191,8 @@ TEST_F(CallerBearerTest, TheCallersFileReloadsUnderALiveConnection) {
   WriteCallers(absl::StrCat("# alice left\nbob ", Sha256Hex(kBobSecret), "\n"));
   ASSERT_TRUE(callers->AwaitLoads(2, absl::Seconds(30)));
   EXPECT_TRUE(ExecuteAs(*h->stub, kBobSecret).ok());
+  // bob, added by the reload, has his own `caller` label.
+  EXPECT_EQ(h->server->metrics().CallerLabel("bob"), "bob");
   grpc::Status alice = ExecuteAs(*h->stub, kAliceSecret);
   EXPECT_EQ(alice.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(alice, HasReason("CALLER_UNAUTHENTICATED"));
