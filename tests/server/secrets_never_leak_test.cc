@@ -1,13 +1,16 @@
 // The gateway's one promise about secrets: a representative run of calls
 // (Execute, BatchExecute, Paginate, GitLab errors, transport errors, invalid
 // input, per-request credentials of every kind, the default token, GraphQL)
-// made with distinctive secrets leaves none of them in stderr (the process
+// made with distinctive secrets (bearer secrets of the callers file, right
+// and wrong, a named credential, Download and Upload included) leaves none
+// of them in stderr (the process
 // log and the access log), the /metrics text, or any error message or
 // error detail a caller receives.
 //
 // The secrets are data: add a row to Secrets() for each new kind (bearer
 // secrets of the callers file, named credentials) and use it in a call.
 #include <fcntl.h>
+#include <openssl/sha.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -45,6 +48,10 @@ const std::vector<Secret>& Secrets() {
       {"request header value", "LEAKCHECK-header-value-7788"},
       {"refused Authorization header", "LEAKCHECK-authorization-3344"},
       {"request body", "LEAKCHECK-body-9911"},
+      {"caller bearer", "LEAKCHECK-bearer-caller-2468"},
+      {"wrong bearer", "LEAKCHECK-bearer-wrong-1357"},
+      {"named credential", "glpat-LEAKCHECK-named-8642"},
+      {"upload body", "LEAKCHECK-upload-body-5151"},
   };
   return *secrets;
 }
@@ -55,6 +62,14 @@ const std::string& SecretOf(absl::string_view what) {
   }
   ADD_FAILURE() << "no secret " << what;
   std::abort();
+}
+
+std::string Sha256Hex(const std::string& secret) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+         digest);
+  return absl::BytesToHexString(absl::string_view(
+      reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 // Redirects this process's stderr (fd 2) into a file while alive.
@@ -226,6 +241,55 @@ void RunCalls(GatewayHarness& h, Seen& seen) {
   paginate(list);
   list.set_max_pages(-1);
   paginate(list);
+
+  // A caller with a bearer secret spending a named credential (OK, then
+  // GitLab's 401), and a wrong bearer (refused by the gateway).
+  auto execute_as = [&](absl::string_view bearer, const v1::Request& request) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", bearer));
+    v1::Response response;
+    seen.Add(h.stub->Execute(&context, request, &response));
+    seen.Add(response);
+  };
+  v1::Request named = Get("/user");
+  named.set_credential_name("leak-named");
+  execute_as(SecretOf("caller bearer"), named);
+  named.set_path("/projects/unauthorized");
+  execute_as(SecretOf("caller bearer"), named);
+  execute_as(SecretOf("wrong bearer"), Get("/user"));
+
+  // Download (OK and GitLab's 404) and Upload with per-request tokens.
+  auto download = [&](const v1::Request& request) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    auto reader = h.stub->Download(&context, request);
+    v1::DownloadChunk chunk;
+    while (reader->Read(&chunk)) {
+    }
+    seen.Add(reader->Finish());
+  };
+  download(WithToken(Get("/projects/1/repository/files/a/raw"), "private"));
+  download(WithToken(Get("/projects/missing/repository/archive"), "oauth"));
+  {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    context.AddMetadata("authorization",
+                        absl::StrCat("Bearer ", SecretOf("caller bearer")));
+    v1::Response response;
+    auto writer = h.stub->Upload(&context, &response);
+    v1::UploadChunk first;
+    *first.mutable_request() =
+        WithToken(Get("/projects/unauthorized/uploads"), "job");
+    first.mutable_request()->set_method("POST");
+    first.set_size(static_cast<int64_t>(SecretOf("upload body").size()));
+    writer->Write(first);
+    v1::UploadChunk data;
+    data.set_data(SecretOf("upload body"));
+    writer->Write(data);
+    writer->WritesDone();
+    seen.Add(writer->Finish());
+  }
 }
 
 TEST(SecretsNeverLeakTest, NotInStderrAccessLogMetricsOrErrors) {
@@ -233,7 +297,22 @@ TEST(SecretsNeverLeakTest, NotInStderrAccessLogMetricsOrErrors) {
   std::string metrics;
   StderrCapture capture;
   {
-    GatewayHarness h([](server::GatewayConfig& config) {
+    const std::string dir = ::testing::TempDir();
+    const std::string callers =
+        absl::StrCat(dir, "/secrets_callers_", getpid());
+    const std::string policy = absl::StrCat(dir, "/secrets_policy_", getpid());
+    std::ofstream(callers) << "leak-app " << Sha256Hex(SecretOf("caller bearer"))
+                           << "\n";
+    std::ofstream(policy) << R"({"callers": [{"name": "leak-app",
+        "credentials": ["default", "leak-named"]}]})";
+    GatewayHarness h([&](server::GatewayConfig& config) {
+      config.callers_file = callers;
+      config.policy_file = policy;
+      auto named = std::make_shared<gitlab::NamedCredentials>();
+      named->emplace("leak-named",
+                     gitlab::Credential{gitlab::TokenKind::kPrivate,
+                                        SecretOf("named credential")});
+      config.upstream.named_credentials = named;
       config.access_log = "stderr";
       config.metrics_address = "127.0.0.1:0";
       config.upstream.default_credential = gitlab::Credential{
@@ -244,10 +323,15 @@ TEST(SecretsNeverLeakTest, NotInStderrAccessLogMetricsOrErrors) {
     metrics = h.ScrapeMetrics();
     // The fake did receive the tokens: the run really spent them.
     bool spent = false;
+    bool named_spent = false;
     for (const RecordedRequest& r : h.fake.requests()) {
       spent |= r.Header("PRIVATE-TOKEN") == SecretOf("default token");
+      named_spent |= r.Header("PRIVATE-TOKEN") == SecretOf("named credential");
     }
     EXPECT_TRUE(spent);
+    EXPECT_TRUE(named_spent);
+    std::remove(callers.c_str());
+    std::remove(policy.c_str());
   }  // the gateway's shutdown lines are captured too
   const std::string stderr_text = capture.Restore();
 
@@ -255,11 +339,15 @@ TEST(SecretsNeverLeakTest, NotInStderrAccessLogMetricsOrErrors) {
   EXPECT_THAT(stderr_text, ::testing::HasSubstr("\"rpc\":\"Execute\""));
   EXPECT_THAT(stderr_text, ::testing::HasSubstr("\"rpc\":\"BatchExecute\""));
   EXPECT_THAT(stderr_text, ::testing::HasSubstr("\"rpc\":\"Paginate\""));
+  EXPECT_THAT(stderr_text, ::testing::HasSubstr("\"rpc\":\"Download\""));
+  EXPECT_THAT(stderr_text, ::testing::HasSubstr("\"rpc\":\"Upload\""));
+  EXPECT_THAT(stderr_text, ::testing::HasSubstr("\"caller\":\"leak-app\""));
+  EXPECT_THAT(stderr_text, ::testing::HasSubstr("CALLER_UNAUTHENTICATED"));
   EXPECT_THAT(stderr_text,
               ::testing::HasSubstr("\"reason\":\"INVALID_CREDENTIALS\""));
   EXPECT_THAT(stderr_text, ::testing::HasSubstr("\"credential\":\"caller\""));
   EXPECT_THAT(metrics, ::testing::HasSubstr("gitlab_gateway_calls_total"));
-  EXPECT_GE(seen.errors, 14);  // the error cases above
+  EXPECT_GE(seen.errors, 18);  // the error cases above
 
   for (const Secret& secret : Secrets()) {
     SCOPED_TRACE(secret.what);
