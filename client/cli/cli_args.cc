@@ -11,6 +11,8 @@
 #include "absl/strings/str_format.h"
 
 namespace gitlab_gateway::cli {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 const absl::flat_hash_set<std::string>& Commands() {

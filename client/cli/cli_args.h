@@ -14,8 +14,6 @@
 
 namespace gitlab_gateway::cli {
 
-namespace v1 = ::gitlab::gateway::v1;
-
 // The command line of gitlab-gateway-cli, parsed. Plain value type.
 struct CliArgs {
   // get, post, put, patch, delete, head, download, upload, batch, paginate,
@@ -26,9 +24,9 @@ struct CliArgs {
   std::vector<std::pair<std::string, std::string>> headers;  // -H 'N: v'
   std::optional<std::string> data;  // --data, with @file already read
   std::string sudo;
-  std::optional<absl::Duration> timeout;   // Request.timeout
-  std::optional<absl::Duration> deadline;  // RPC deadline
-  v1::Credentials credentials;             // flags, else env
+  std::optional<absl::Duration> timeout;           // Request.timeout
+  std::optional<absl::Duration> deadline;          // RPC deadline
+  ::gitlab::gateway::v1::Credentials credentials;  // flags, else env
   std::string target = "localhost:50051";
   // TLS to the gateway: --tls (system CAs), --ca-file, and for mTLS --cert
   // with --key (paths; the client library reads them).
@@ -39,18 +37,18 @@ struct CliArgs {
   // The caller's bearer secret: --caller-token-file's content, else env
   // GITLAB_GATEWAY_CALLER_TOKEN; empty: none.
   std::string caller_token;
-  bool include = false;  // -i: status line and headers too
-  bool raw = false;      // no pretty-printing
-  bool json = false;     // whole Response as protobuf JSON, one per line
-  bool graphql = false;  // Api API_GRAPHQL
-  int max_pages = 0;     // paginate only
+  bool include = false;   // -i: status line and headers too
+  bool raw = false;       // no pretty-printing
+  bool json = false;      // whole Response as protobuf JSON, one per line
+  bool graphql = false;   // Api API_GRAPHQL
+  int max_pages = 0;      // paginate only
   int64_t max_items = 0;  // paginate only
   bool items = false;     // paginate: one JSON line per item (NDJSON)
   // --project GROUP/NAME: path becomes /projects/GROUP%2FNAME[/PATH].
   std::string project;
-  std::string service;  // health: the service name to check
-  std::string output;   // download -o FILE ("" or "-": stdout)
-  std::string input;    // upload -i FILE ("-": stdin)
+  std::string service;                // health: the service name to check
+  std::string output;                 // download -o FILE ("" or "-": stdout)
+  std::string input;                  // upload -i FILE ("-": stdin)
   std::string upload_method = "PUT";  // upload --post: POST
 };
 

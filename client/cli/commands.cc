@@ -20,6 +20,8 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace gitlab_gateway::cli {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 using client::Client;

@@ -29,7 +29,7 @@ struct Io {
 int Run(const std::vector<std::string>& args, const EnvLookup& env, Io io);
 
 // The request a get/post/.../paginate command sends.
-v1::Request BuildRequest(const CliArgs& args);
+::gitlab::gateway::v1::Request BuildRequest(const CliArgs& args);
 
 // Shared by the commands (commands.cc).
 // A client whose deadline suits one call or (`stream`) a stream, over TLS
@@ -45,8 +45,8 @@ int FailWithPathHint(const absl::Status& status, const CliArgs& args,
 // returns kExitUsage.
 int BadSetup(const absl::Status& status, std::ostream& err);
 // Prints a Response as -i/--json/--raw ask.
-void PrintResponse(const v1::Response& response, const CliArgs& args,
-                   std::ostream& out);
+void PrintResponse(const ::gitlab::gateway::v1::Response& response,
+                   const CliArgs& args, std::ostream& out);
 
 }  // namespace gitlab_gateway::cli
 

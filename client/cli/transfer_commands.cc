@@ -14,6 +14,8 @@
 #include "client/cli/progress_line.h"
 
 namespace gitlab_gateway::cli {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 // get buffers a textual answer up to this size to print it like Execute's.

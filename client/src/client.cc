@@ -7,6 +7,8 @@
 
 namespace gitlab_gateway::client {
 
+namespace v1 = ::gitlab::gateway::v1;
+
 Client::Client(std::shared_ptr<grpc::ChannelInterface> channel,
                ClientOptions options)
     : Client(std::shared_ptr<v1::Gateway::StubInterface>(

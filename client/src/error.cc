@@ -8,6 +8,8 @@
 #include "absl/strings/str_join.h"
 
 namespace gitlab_gateway::client {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 // Body excerpt ToString shows, in bytes.

@@ -6,6 +6,8 @@
 
 namespace gitlab_gateway::client {
 
+namespace v1 = ::gitlab::gateway::v1;
+
 PageStream::PageStream(
     std::unique_ptr<grpc::ClientContext> context,
     std::unique_ptr<grpc::ClientReaderInterface<v1::Response>> reader)

@@ -6,6 +6,8 @@
 
 namespace gitlab_gateway::client {
 
+namespace v1 = ::gitlab::gateway::v1;
+
 absl::Status Client::Download(const v1::Request& request,
                               const HeadHandler& on_head,
                               const DataHandler& on_data,

@@ -12,6 +12,8 @@
 #include "google/protobuf/util/json_util.h"
 
 namespace gitlab_gateway::auth {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 constexpr absl::string_view kMethods[] = {"GET", "HEAD",  "POST",

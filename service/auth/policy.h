@@ -14,15 +14,14 @@
 
 namespace gitlab_gateway::auth {
 
-namespace v1 = ::gitlab::gateway::v1;
-
 // Bounds on what a policy file may hold.
 inline constexpr size_t kMaxPolicyBytes = 1 << 20;
 inline constexpr int kMaxPolicyCallers = 1000;
 inline constexpr int kMaxPolicyPaths = 256;
 inline constexpr int kMaxPolicySudoUsers = 256;
 
-// One v1::CallerRule, checked and compiled. Immutable; any thread.
+// One ::gitlab::gateway::v1::CallerRule, checked and compiled. Immutable; any
+// thread.
 struct CallerRule {
   std::string name;
   absl::flat_hash_set<std::string> credentials;
@@ -38,8 +37,8 @@ struct CallerRule {
 };
 
 // The caller policy (--policy_file), compiled from its JSON form
-// (v1::Policy, protobuf's JSON mapping). Immutable once built: PolicyStore
-// swaps whole policies. Any thread.
+// (::gitlab::gateway::v1::Policy, protobuf's JSON mapping). Immutable once
+// built: PolicyStore swaps whole policies. Any thread.
 //
 //   auto policy = Policy::FromJson(text, {"default", "readonly"});
 //   const CallerRule* rule = (*policy)->Find("ci-bot");

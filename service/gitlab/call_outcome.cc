@@ -8,6 +8,8 @@
 #include "service/gitlab/status_mapping.h"
 
 namespace gitlab_gateway::gitlab {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 void SetDuration(absl::Duration d, google::protobuf::Duration* out) {

@@ -18,7 +18,7 @@ namespace gitlab_gateway::gitlab {
 // error), so BatchExecute can return both.
 struct CallOutcome {
   grpc::Status status;
-  v1::Response response;
+  ::gitlab::gateway::v1::Response response;
 };
 
 using CallDone = absl::AnyInvocable<void(CallOutcome)>;
@@ -31,7 +31,8 @@ using CallDone = absl::AnyInvocable<void(CallOutcome)>;
 // parsing): see UpstreamCall for where it runs. Pure; any thread.
 CallOutcome Interpret(const PreparedCall& call, absl::string_view domain,
                       absl::StatusOr<engine::HttpResponse> result, int attempts,
-                      v1::RateLimit advertised, absl::Time now);
+                      ::gitlab::gateway::v1::RateLimit advertised,
+                      absl::Time now);
 
 }  // namespace gitlab_gateway::gitlab
 

@@ -9,6 +9,8 @@
 #include "absl/strings/str_format.h"
 
 namespace gitlab_gateway::gitlab {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 // Header names compare without case, and '_' equals '-' (as the request

@@ -11,8 +11,6 @@
 
 namespace gitlab_gateway::gitlab {
 
-namespace v1 = ::gitlab::gateway::v1;
-
 // The headers that correlate a call across the gateway and GitLab: a request
 // id (GitLab answers with its own X-Request-Id, and keeps ours where its front
 // propagates correlation ids) and W3C trace context. Pure functions; any
@@ -55,12 +53,13 @@ std::string NewRequestId();
 
 // Appends "Name: value" for each non-empty value of `rpc` whose header
 // `request` does not set itself.
-void AddCorrelationHeaders(const v1::Request& request, const Correlation& rpc,
+void AddCorrelationHeaders(const ::gitlab::gateway::v1::Request& request,
+                           const Correlation& rpc,
                            std::vector<std::string>* header_lines);
 
 // The X-Request-Id GitLab is sent for `request`: its own header's value when
 // it has one, else `rpc_request_id`.
-absl::string_view SentRequestId(const v1::Request& request,
+absl::string_view SentRequestId(const ::gitlab::gateway::v1::Request& request,
                                 absl::string_view rpc_request_id);
 
 }  // namespace gitlab_gateway::gitlab

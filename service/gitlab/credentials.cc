@@ -14,6 +14,8 @@
 #include "absl/strings/str_format.h"
 
 namespace gitlab_gateway::gitlab {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 // A token is at most kMaxTokenBytes; anything much larger is not a token file.

@@ -10,8 +10,6 @@
 
 namespace gitlab_gateway::gitlab {
 
-namespace v1 = ::gitlab::gateway::v1;
-
 // The three ways GitLab accepts a token (see GITLAB_API_NOTES.md).
 enum class TokenKind {
   kPrivate,  // PRIVATE-TOKEN: personal/project/group access token
@@ -35,7 +33,8 @@ absl::StatusOr<TokenKind> ParseTokenKind(absl::string_view name);
 // The credential a caller set in Request.credentials; nullopt when no token
 // is set (the gateway's configured credential applies). Does not validate the
 // token; ValidateRequest() does.
-std::optional<Credential> CredentialFromProto(const v1::Credentials& proto);
+std::optional<Credential> CredentialFromProto(
+    const ::gitlab::gateway::v1::Credentials& proto);
 
 // The header line that authenticates `credential`, without CRLF:
 //   "PRIVATE-TOKEN: t", "Authorization: Bearer t" or "JOB-TOKEN: t".

@@ -10,6 +10,8 @@
 #include "service/gitlab/status_mapping.h"
 
 namespace gitlab_gateway::gitlab {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 bool HasHeader(const v1::Request& request, absl::string_view name) {

@@ -48,7 +48,7 @@ struct PreparedCall {
   // "default" (the default token), "request" (Request.credentials) or "none".
   // Bounded (the names the gateway holds plus three): metric/log label.
   std::string credential_name;
-  bool graphql = false;          // a 200 with "errors" is an error
+  bool graphql = false;  // a 200 with "errors" is an error
   // Request.max_attempts: 0 = the gateway's retry setting, else at most
   // this many attempts (never more than the gateway's); validated >= 0.
   int max_attempts = 0;
@@ -57,8 +57,9 @@ struct PreparedCall {
 // The deadline a call gets: with Request.timeout (capped at max_timeout),
 // the earlier of now + it and the RPC deadline; else the RPC deadline; else
 // (no deadline at all) now + default_timeout. Pure; any thread.
-absl::Time CallDeadline(const v1::Request& request, absl::Time rpc_deadline,
-                        absl::Time now, const PrepareOptions& options);
+absl::Time CallDeadline(const ::gitlab::gateway::v1::Request& request,
+                        absl::Time rpc_deadline, absl::Time now,
+                        const PrepareOptions& options);
 
 // Validates `request` and prepares it, or returns the INVALID_ARGUMENT (with
 // BadRequest naming the field) it is refused with. Pure; any thread.
@@ -74,9 +75,9 @@ absl::Time CallDeadline(const v1::Request& request, absl::Time rpc_deadline,
 //   gitlab::PreparedCall call;
 //   grpc::Status refused = gitlab::Prepare(request, options, rpc_deadline,
 //                                          absl::Now(), &call);
-grpc::Status Prepare(const v1::Request& request, const PrepareOptions& options,
-                     absl::Time rpc_deadline, absl::Time now,
-                     PreparedCall* call,
+grpc::Status Prepare(const ::gitlab::gateway::v1::Request& request,
+                     const PrepareOptions& options, absl::Time rpc_deadline,
+                     absl::Time now, PreparedCall* call,
                      absl::string_view fallback_credential = "");
 
 }  // namespace gitlab_gateway::gitlab

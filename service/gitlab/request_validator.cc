@@ -14,6 +14,8 @@
 #include "service/gitlab/credentials.h"
 
 namespace gitlab_gateway::gitlab {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 bool IsControl(char c) {

@@ -12,8 +12,6 @@
 
 namespace gitlab_gateway::gitlab {
 
-namespace v1 = ::gitlab::gateway::v1;
-
 // Checks a caller's Request before anything is sent upstream. Pure functions;
 // any thread. Descriptions name the problem, never a secret value.
 //
@@ -45,7 +43,8 @@ std::optional<std::string> PathProblem(absl::string_view path);
 
 // The HTTP method a request will use: NormalizeMethod(method), except that
 // API_GRAPHQL means POST (empty method) and refuses any other.
-absl::StatusOr<std::string> RequestMethod(const v1::Request& request);
+absl::StatusOr<std::string> RequestMethod(
+    const ::gitlab::gateway::v1::Request& request);
 
 // The first problem of `request`, or nullopt when it may be sent. Checks, in
 // order: method, api, path, query, headers, body, credentials, sudo, timeout,
@@ -54,7 +53,8 @@ absl::StatusOr<std::string> RequestMethod(const v1::Request& request);
 // `reason` one of INVALID_METHOD, INVALID_API, INVALID_PATH, INVALID_QUERY,
 // INVALID_HEADER, INVALID_BODY, INVALID_CREDENTIALS, INVALID_SUDO,
 // INVALID_TIMEOUT, INVALID_MAX_ATTEMPTS.
-std::optional<FieldViolation> ValidateRequest(const v1::Request& request);
+std::optional<FieldViolation> ValidateRequest(
+    const ::gitlab::gateway::v1::Request& request);
 
 }  // namespace gitlab_gateway::gitlab
 

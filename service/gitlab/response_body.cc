@@ -10,6 +10,8 @@
 #include "absl/strings/match.h"
 
 namespace gitlab_gateway::gitlab {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 constexpr absl::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD

@@ -2,8 +2,8 @@
 #define GITLAB_GATEWAY_SERVICE_GITLAB_RESPONSE_BODY_H_
 
 #include <cstddef>
-#include <limits>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -11,8 +11,6 @@
 #include "gitlab/gateway/v1/gateway.pb.h"
 
 namespace gitlab_gateway::gitlab {
-
-namespace v1 = ::gitlab::gateway::v1;
 
 // How a GitLab response body is placed in Response.text or Response.content.
 // Pure functions; any thread.
@@ -43,7 +41,7 @@ bool IsTextual(absl::string_view content_type, absl::string_view body);
 // Sets response->text or response->content per IsTextual; an empty body sets
 // neither.
 void SetBody(absl::string_view content_type, std::string body,
-             v1::Response* response);
+             ::gitlab::gateway::v1::Response* response);
 
 // Elements of a top-level JSON array ("[{...}, {...}]" -> 2); nullopt when
 // the body is not a JSON array. A shallow scan: no allocation, no full parse.

@@ -13,6 +13,8 @@
 #include "service/gitlab/response_body.h"
 
 namespace gitlab_gateway::gitlab {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 // A non-negative decimal integer, surrounding whitespace allowed; nullopt for

@@ -12,8 +12,6 @@
 
 namespace gitlab_gateway::gitlab {
 
-namespace v1 = ::gitlab::gateway::v1;
-
 // Response headers as received from GitLab: names in any case, in order,
 // duplicates kept.
 using HeaderView = absl::Span<const std::pair<std::string, std::string>>;
@@ -35,11 +33,11 @@ std::optional<absl::string_view> FindHeader(HeaderView headers,
 //
 //   Link: <https://gitlab.example.com/api/v4/projects?id_after=42>; rel="next"
 //   -> next_link "https://gitlab.example.com/api/v4/projects?id_after=42"
-v1::Page ParsePage(HeaderView headers);
+::gitlab::gateway::v1::Page ParsePage(HeaderView headers);
 
 // RateLimit-Limit, -Remaining, -Observed, -Reset (Unix seconds; when absent,
 // the HTTP date in RateLimit-ResetTime) and -Name.
-v1::RateLimit ParseRateLimit(HeaderView headers);
+::gitlab::gateway::v1::RateLimit ParseRateLimit(HeaderView headers);
 
 // How long to wait before retrying, from the first usable of:
 //   Retry-After as delta-seconds ("120"),

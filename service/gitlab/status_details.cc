@@ -10,6 +10,8 @@
 #include "service/gitlab/response_body.h"
 
 namespace gitlab_gateway::gitlab {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 // Bounds on the parts of an error besides the GitLabError, so that they

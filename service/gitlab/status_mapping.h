@@ -19,7 +19,8 @@ namespace gitlab_gateway::gitlab {
 // Every non-OK status carries a serialized google.rpc.Status (same code and
 // message) in error_details, whose details hold exactly one
 // google.rpc.ErrorInfo, plus:
-//   GitLab answers: exactly one v1::GitLabError, and BadRequest (400, 422),
+//   GitLab answers: exactly one ::gitlab::gateway::v1::GitLabError, and
+//   BadRequest (400, 422),
 //     ResourceInfo (404) or RetryInfo (429, when a delay is known).
 //   InvalidArgument: a BadRequest with the violation.
 

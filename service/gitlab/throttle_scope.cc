@@ -5,6 +5,8 @@
 
 namespace gitlab_gateway::gitlab {
 
+namespace v1 = ::gitlab::gateway::v1;
+
 ThrottleScope ScopeOf(const v1::RateLimit& advertised) {
   if (advertised.name().empty()) {
     const bool rack_attack_like = advertised.has_limit() ||

@@ -5,8 +5,6 @@
 
 namespace gitlab_gateway::gitlab {
 
-namespace v1 = ::gitlab::gateway::v1;
-
 // What a GitLab rate limit counts, from an answer's parsed RateLimit-*
 // headers (ParseRateLimit). Pure; any thread.
 //
@@ -25,7 +23,7 @@ namespace v1 = ::gitlab::gateway::v1;
 // every call): kCredential. With no name and none of them: kEndpoint.
 enum class ThrottleScope { kCredential, kEndpoint };
 
-ThrottleScope ScopeOf(const v1::RateLimit& advertised);
+ThrottleScope ScopeOf(const ::gitlab::gateway::v1::RateLimit& advertised);
 
 }  // namespace gitlab_gateway::gitlab
 

@@ -11,6 +11,8 @@
 #include "service/gitlab/request_validator.h"
 
 namespace gitlab_gateway::gitlab {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 // Messages never repeat the URL: a misconfigured one may hold a password.

@@ -10,8 +10,6 @@
 
 namespace gitlab_gateway::gitlab {
 
-namespace v1 = ::gitlab::gateway::v1;
-
 // Builds the upstream URLs. Pure functions; any thread.
 //
 //   absl::StatusOr<BaseUrl> base = ParseBaseUrl("https://host/gitlab/");
@@ -41,14 +39,16 @@ std::string PercentEncode(absl::string_view s);
 // "k=v&k2=v2": in order, repeated keys kept, keys and values encoded;
 // "" when `query` is empty.
 std::string BuildQuery(
-    const google::protobuf::RepeatedPtrField<v1::Param>& query);
+    const google::protobuf::RepeatedPtrField<::gitlab::gateway::v1::Param>&
+        query);
 
 // origin + prefix + "/api/v4" + path + ("?" + BuildQuery(query) if any).
 // `path` is copied byte for byte (GitLab needs %2F kept encoded); validate
 // it first with PathProblem().
 std::string BuildRestUrl(
     const BaseUrl& base, absl::string_view path,
-    const google::protobuf::RepeatedPtrField<v1::Param>& query);
+    const google::protobuf::RepeatedPtrField<::gitlab::gateway::v1::Param>&
+        query);
 
 // origin + prefix + "/api/graphql".
 std::string BuildGraphqlUrl(const BaseUrl& base);

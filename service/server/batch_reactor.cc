@@ -14,6 +14,8 @@
 
 namespace gitlab_gateway::server {
 
+namespace v1 = ::gitlab::gateway::v1;
+
 BatchReactor::BatchReactor(UpstreamCaller* caller, metrics::Metrics* metrics,
                            auth::Caller caller_identity,
                            grpc::CallbackServerContext* context,

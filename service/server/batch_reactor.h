@@ -14,12 +14,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gitlab/gateway/v1/gateway.pb.h"
+#include "service/auth/caller.h"
 #include "service/engine/byte_account.h"
 #include "service/engine/byte_budget.h"
 #include "service/metrics/metrics.h"
-#include "service/server/stream_options.h"
-#include "service/auth/caller.h"
 #include "service/server/rpc_info.h"
+#include "service/server/stream_options.h"
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
@@ -68,14 +68,14 @@ class BatchReactor final
   // ours pending, another thread may finish and delete the reactor, so the
   // caller must not touch it again.
   struct Next {
-    v1::Response* write = nullptr;
+    ::gitlab::gateway::v1::Response* write = nullptr;
     bool read = false;
     std::optional<grpc::Status> finish;
     bool empty() const { return write == nullptr && !read && !finish; }
   };
   // An answer awaiting its write, and the bytes it holds.
   struct Ready {
-    v1::Response response;
+    ::gitlab::gateway::v1::Response response;
     std::shared_ptr<engine::ByteAccount> account;
   };
   struct Item {

@@ -7,6 +7,8 @@
 #include "service/gitlab/correlation_headers.h"
 
 namespace gitlab_gateway::server {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 absl::Duration ToDuration(const google::protobuf::Duration& d) {

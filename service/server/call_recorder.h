@@ -13,8 +13,6 @@
 
 namespace gitlab_gateway::server {
 
-namespace v1 = ::gitlab::gateway::v1;
-
 // What is known of a call when it starts (or is refused): who, which RPC,
 // what it asks. Only names and ids, never a token. Plain value.
 struct CallFacts {
@@ -44,7 +42,7 @@ class CallRecorder {
   CallRecorder(metrics::Metrics* metrics, log::AccessLog* log);
 
   void Record(const CallFacts& facts, const grpc::Status& status,
-              const v1::Response& response) const;
+              const ::gitlab::gateway::v1::Response& response) const;
 
  private:
   metrics::Metrics* const metrics_;

@@ -12,6 +12,8 @@
 #include "service/server/stream_chunks.h"
 
 namespace gitlab_gateway::server {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 std::atomic<uint64_t> pauses{0};

@@ -20,8 +20,8 @@
 #include "service/engine/body_stream.h"
 #include "service/engine/byte_budget.h"
 #include "service/metrics/metrics.h"
-#include "service/server/stream_options.h"
 #include "service/server/rpc_info.h"
+#include "service/server/stream_options.h"
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
@@ -51,7 +51,8 @@ class DownloadReactor final
   DownloadReactor(UpstreamCaller* caller, metrics::Metrics* metrics,
                   auth::Caller caller_identity,
                   grpc::CallbackServerContext* context,
-                  const v1::Request& request, const DownloadOptions& options);
+                  const ::gitlab::gateway::v1::Request& request,
+                  const DownloadOptions& options);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -96,7 +97,7 @@ class DownloadReactor final
   std::shared_ptr<UpstreamCall> call_ ABSL_GUARDED_BY(mu_);
   std::function<void()> resume_ ABSL_GUARDED_BY(mu_);
   int attempts_ ABSL_GUARDED_BY(mu_) = 0;  // one Bind per attempt
-  std::optional<v1::Response> head_ ABSL_GUARDED_BY(mu_);
+  std::optional<::gitlab::gateway::v1::Response> head_ ABSL_GUARDED_BY(mu_);
   bool head_sent_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<std::string> chunks_ ABSL_GUARDED_BY(mu_);
   size_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;

@@ -15,6 +15,8 @@
 
 namespace gitlab_gateway::server {
 
+namespace v1 = ::gitlab::gateway::v1;
+
 absl::flat_hash_set<std::string> CredentialNames(
     const UpstreamOptions& upstream) {
   absl::flat_hash_set<std::string> names;

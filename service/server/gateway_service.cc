@@ -19,6 +19,8 @@
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 // Execute: one upstream call; Finish from the completion, cancel on OnCancel.

@@ -20,12 +20,14 @@ namespace gitlab_gateway::server {
 // protobuf refuses (invalid UTF-8 in a string field) is answered with
 // INVALID_ARGUMENT naming the field, and a bad BatchExecute item fails alone,
 // instead of gRPC's UNIMPLEMENTED or a silently ended stream.
-using RawGatewayService = v1::Gateway::WithRawCallbackMethod_Execute<
-    v1::Gateway::WithRawCallbackMethod_BatchExecute<
-        v1::Gateway::WithRawCallbackMethod_Paginate<
-            v1::Gateway::WithRawCallbackMethod_Download<
-                v1::Gateway::WithRawCallbackMethod_Upload<
-                    v1::Gateway::Service>>>>>;
+using RawGatewayService =
+    ::gitlab::gateway::v1::Gateway::WithRawCallbackMethod_Execute<
+        ::gitlab::gateway::v1::Gateway::WithRawCallbackMethod_BatchExecute<
+            ::gitlab::gateway::v1::Gateway::WithRawCallbackMethod_Paginate<
+                ::gitlab::gateway::v1::Gateway::WithRawCallbackMethod_Download<
+                    ::gitlab::gateway::v1::Gateway::
+                        WithRawCallbackMethod_Upload<
+                            ::gitlab::gateway::v1::Gateway::Service>>>>>;
 
 // The gitlab.gateway.v1.Gateway service on gRPC's callback API. Reactions never
 // block: upstream work goes to the engine, which finishes RPCs from its loop

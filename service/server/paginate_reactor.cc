@@ -13,6 +13,8 @@
 
 namespace gitlab_gateway::server {
 
+namespace v1 = ::gitlab::gateway::v1;
+
 PaginateReactor::PaginateReactor(UpstreamCaller* caller,
                                  metrics::Metrics* metrics,
                                  auth::Caller caller_identity,

@@ -15,12 +15,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gitlab/gateway/v1/gateway.pb.h"
+#include "service/auth/caller.h"
 #include "service/engine/byte_account.h"
 #include "service/engine/byte_budget.h"
 #include "service/metrics/metrics.h"
-#include "service/server/stream_options.h"
-#include "service/auth/caller.h"
 #include "service/server/rpc_info.h"
+#include "service/server/stream_options.h"
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
@@ -48,7 +48,7 @@ class PaginateReactor final
   PaginateReactor(UpstreamCaller* caller, metrics::Metrics* metrics,
                   auth::Caller caller_identity,
                   grpc::CallbackServerContext* context,
-                  const v1::PaginateRequest& request,
+                  const ::gitlab::gateway::v1::PaginateRequest& request,
                   const PaginateOptions& options);
 
   void OnWriteDone(bool ok) override;
@@ -58,7 +58,7 @@ class PaginateReactor final
  private:
   struct Fetch {
     int64_t seq;  // 1-based position in the stream
-    v1::Request request;
+    ::gitlab::gateway::v1::Request request;
     std::optional<std::string> url;  // keyset: the Link next URL
   };
   // A completed page and the bytes its answer holds.
@@ -71,7 +71,7 @@ class PaginateReactor final
   // reactor as soon as mu_ is released.
   struct Next {
     std::vector<Fetch> fetches;
-    v1::Response* write = nullptr;
+    ::gitlab::gateway::v1::Response* write = nullptr;
     std::vector<std::shared_ptr<UpstreamCall>> cancel;
     std::optional<grpc::Status> finish;
     bool empty() const {
@@ -83,7 +83,7 @@ class PaginateReactor final
               CallOutcome outcome);
   // Acts on what follows page `seq` (gitlab::FollowPage): queues the next
   // fetch, or starts the prefetch plan after the first page.
-  void Follow(int64_t seq, const v1::Response& page)
+  void Follow(int64_t seq, const ::gitlab::gateway::v1::Response& page)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Next Plan() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Stop(Next& next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -98,7 +98,7 @@ class PaginateReactor final
   const absl::Time deadline_;
   const absl::Time started_;
   const uint64_t flow_;
-  const v1::Request base_;
+  const ::gitlab::gateway::v1::Request base_;
   const int64_t max_pages_;
   const int64_t max_items_;  // 0 = no limit
   const size_t prefetch_;
@@ -119,7 +119,7 @@ class PaginateReactor final
   int64_t items_seen_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t pages_written_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t items_written_ ABSL_GUARDED_BY(mu_) = 0;
-  v1::Response writing_ ABSL_GUARDED_BY(mu_);
+  ::gitlab::gateway::v1::Response writing_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<engine::ByteAccount> writing_account_ ABSL_GUARDED_BY(mu_);
   bool write_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;

@@ -10,6 +10,8 @@
 #include "service/server/message_codec.h"
 
 namespace gitlab_gateway::server {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 // Field 2 (data), wire type 2 (length-delimited).

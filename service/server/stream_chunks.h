@@ -13,8 +13,6 @@
 
 namespace gitlab_gateway::server {
 
-namespace v1 = ::gitlab::gateway::v1;
-
 // The largest body piece in one DownloadChunk (and read per UploadChunk).
 inline constexpr size_t kMaxChunkBytes = size_t{1} << 20;
 
@@ -23,13 +21,14 @@ inline constexpr size_t kMaxChunkBytes = size_t{1} << 20;
 grpc::ByteBuffer EncodeDownloadData(std::string bytes);
 
 // DownloadChunk{head: head}.
-grpc::ByteBuffer EncodeDownloadHead(const v1::Response& head);
+grpc::ByteBuffer EncodeDownloadHead(
+    const ::gitlab::gateway::v1::Response& head);
 
 // The head a Download sends before a 2xx body: status, headers (invalid
 // UTF-8 repaired), page and rate-limit info. O(headers), which the engine
 // caps.
-v1::Response StreamedHead(int status_code,
-                          const engine::BodySink::Headers& headers);
+::gitlab::gateway::v1::Response StreamedHead(
+    int status_code, const engine::BodySink::Headers& headers);
 
 }  // namespace gitlab_gateway::server
 

@@ -15,6 +15,8 @@
 #include "service/server/stream_chunks.h"
 
 namespace gitlab_gateway::server {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 constexpr size_t kReservedBytes =

@@ -19,8 +19,8 @@
 #include "service/engine/body_stream.h"
 #include "service/engine/byte_budget.h"
 #include "service/metrics/metrics.h"
-#include "service/server/stream_options.h"
 #include "service/server/rpc_info.h"
+#include "service/server/stream_options.h"
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
@@ -63,7 +63,7 @@ class UploadReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   };
 
   // The first message: checks it and starts the call.
-  void StartCall(const v1::UploadChunk& first);
+  void StartCall(const ::gitlab::gateway::v1::UploadChunk& first);
   // The BodySource side (engine thread).
   void Bind(std::function<void()> resume);
   size_t Read(char* buffer, size_t size);

@@ -7,6 +7,8 @@
 #include "service/server/policy_refusal.h"
 
 namespace gitlab_gateway::server {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 gitlab::PrepareOptions PrepareOptionsOf(const UpstreamOptions& options) {

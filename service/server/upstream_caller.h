@@ -25,8 +25,6 @@
 
 namespace gitlab_gateway::server {
 
-namespace v1 = ::gitlab::gateway::v1;
-
 using CallOutcome = gitlab::CallOutcome;
 using CallDone = gitlab::CallDone;
 using UpstreamCall = pipeline::CallHandle;
@@ -53,12 +51,12 @@ struct UpstreamOptions {
   int retry_budget_min = 3;
 };
 
-// The reactors' way down: gitlab::Prepare turns a v1::Request into a
-// PreparedCall in one pass (credential resolved with the caller's default
-// from the policy), the policy decides whether this caller may make it
-// (auth::Decide, then the per-caller rate), and the Upstream (the Pipeline,
-// or a test's fake) runs it. A refusal sends nothing upstream. Shared by
-// every RPC; holds no call state.
+// The reactors' way down: gitlab::Prepare turns a
+// ::gitlab::gateway::v1::Request into a PreparedCall in one pass (credential
+// resolved with the caller's default from the policy), the policy decides
+// whether this caller may make it (auth::Decide, then the per-caller rate), and
+// the Upstream (the Pipeline, or a test's fake) runs it. A refusal sends
+// nothing upstream. Shared by every RPC; holds no call state.
 //
 // Start may be called from any thread. `done` runs exactly once: on the
 // calling thread when the request is refused at once (bad input, overload),
@@ -86,8 +84,8 @@ class UpstreamCaller {
   // Returns null when the call was refused (and `done` already ran).
   std::shared_ptr<UpstreamCall> Start(
       const auth::Caller& caller, const RpcInfo& rpc,
-      const v1::Request& request, absl::Time rpc_deadline, CallDone done,
-      uint64_t flow = 0, const std::string* url = nullptr,
+      const ::gitlab::gateway::v1::Request& request, absl::Time rpc_deadline,
+      CallDone done, uint64_t flow = 0, const std::string* url = nullptr,
       std::shared_ptr<engine::ByteAccount> account = nullptr,
       std::shared_ptr<engine::BodySink> sink = nullptr,
       std::shared_ptr<engine::BodySource> source = nullptr);

@@ -14,6 +14,8 @@
 #include "tests/server/gateway_harness.h"
 
 namespace gitlab_gateway::client {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 using ::gitlab_gateway::testing::GatewayHarness;

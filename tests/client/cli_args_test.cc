@@ -9,6 +9,8 @@
 #include "gtest/gtest.h"
 
 namespace gitlab_gateway::cli {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 using ::testing::ElementsAre;

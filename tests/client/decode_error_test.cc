@@ -5,6 +5,8 @@
 #include "gtest/gtest.h"
 
 namespace gitlab_gateway::client {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 using ::testing::HasSubstr;

@@ -12,6 +12,8 @@
 #include "tests/server/gateway_harness.h"
 
 namespace gitlab_gateway::client {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 using ::testing::ElementsAre;

@@ -12,6 +12,8 @@
 #include "service/gitlab/request_validator.h"
 
 namespace gitlab_gateway::gitlab {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 using ::testing::ElementsAre;

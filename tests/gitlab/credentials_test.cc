@@ -13,6 +13,8 @@
 #include "gtest/gtest.h"
 
 namespace gitlab_gateway::gitlab {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 using ::testing::HasSubstr;

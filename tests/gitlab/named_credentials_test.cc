@@ -15,6 +15,8 @@
 #include "tests/support/status_matchers.h"
 
 namespace gitlab_gateway::gitlab {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 using ::gitlab_gateway::testing::HasReason;

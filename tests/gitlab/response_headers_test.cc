@@ -9,6 +9,8 @@
 #include "service/gitlab/response_body.h"
 
 namespace gitlab_gateway::gitlab {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;

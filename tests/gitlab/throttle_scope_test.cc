@@ -3,6 +3,8 @@
 #include "gtest/gtest.h"
 
 namespace gitlab_gateway::gitlab {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 v1::RateLimit Named(std::string name) {

@@ -18,6 +18,8 @@
 #include "service/server/upstream_caller.h"
 
 namespace gitlab_gateway::server {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 // Records every call; the test completes them (or sees them cancelled).

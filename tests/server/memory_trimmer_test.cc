@@ -11,6 +11,8 @@
 #include "tests/server/gateway_harness.h"
 
 namespace gitlab_gateway::server {
+
+namespace v1 = ::gitlab::gateway::v1;
 namespace {
 
 constexpr absl::Duration kQuiet = absl::Milliseconds(20);

@@ -4,10 +4,10 @@
 // C++ client of gitlab-gateway (gitlab.gateway.v1.Gateway).
 //
 //   auto client = Client::Insecure("localhost:50051");
-//   v1::Request request;
+//   ::gitlab::gateway::v1::Request request;
 //   request.set_path("/projects/42");
-//   absl::StatusOr<v1::Response> response = client.Execute(request);
-//   if (!response.ok()) {
+//   absl::StatusOr<::gitlab::gateway::v1::Response> response =
+//   client.Execute(request); if (!response.ok()) {
 //     DecodedError error = DecodeError(response.status());
 //     ...
 //   }
@@ -39,8 +39,6 @@
 
 namespace gitlab_gateway::client {
 
-namespace v1 = ::gitlab::gateway::v1;
-
 struct ClientOptions {
   // Deadline of every call that does not set CallOptions::timeout. For Batch
   // and Paginate it bounds the whole stream.
@@ -65,13 +63,16 @@ struct CallOptions {
 
 class Client {
  public:
-  using ExecuteCallback = std::function<void(absl::StatusOr<v1::Response>)>;
+  using ExecuteCallback =
+      std::function<void(absl::StatusOr<::gitlab::gateway::v1::Response>)>;
   // Returns the next request, or nullopt at the end of the input.
-  using RequestGenerator = std::function<std::optional<v1::Request>()>;
-  using ResponseHandler = std::function<void(v1::Response)>;
+  using RequestGenerator =
+      std::function<std::optional<::gitlab::gateway::v1::Request>()>;
+  using ResponseHandler = std::function<void(::gitlab::gateway::v1::Response)>;
   // Download: the head (a Response without body), then each body piece;
   // returning false cancels the call.
-  using HeadHandler = std::function<bool(const v1::Response& head)>;
+  using HeadHandler =
+      std::function<bool(const ::gitlab::gateway::v1::Response& head)>;
   using DataHandler = std::function<bool(absl::string_view data)>;
   // Upload: fills `piece` with the next body bytes (up to 1 MiB is a good
   // size) and returns true, or returns false at the end of the body.
@@ -80,7 +81,7 @@ class Client {
   explicit Client(std::shared_ptr<grpc::ChannelInterface> channel,
                   ClientOptions options = {});
   // For tests: calls go through `stub`.
-  Client(std::shared_ptr<v1::Gateway::StubInterface> stub,
+  Client(std::shared_ptr<::gitlab::gateway::v1::Gateway::StubInterface> stub,
          ClientOptions options);
   // A plaintext channel to `target` ("host:port", any gRPC target URI).
   static Client Insecure(const std::string& target, ClientOptions options = {});
@@ -90,21 +91,22 @@ class Client {
                                     ClientOptions options = {});
 
   // One GitLab call. Blocks until the answer or the deadline.
-  absl::StatusOr<v1::Response> Execute(const v1::Request& request,
-                                       const CallOptions& call = {}) const;
+  absl::StatusOr<::gitlab::gateway::v1::Response> Execute(
+      const ::gitlab::gateway::v1::Request& request,
+      const CallOptions& call = {}) const;
 
   // Starts one GitLab call and returns at once. `done` runs exactly once, on
   // a gRPC thread: it must not block (hand long work to another thread).
-  void ExecuteAsync(v1::Request request, ExecuteCallback done,
-                    const CallOptions& call = {}) const;
+  void ExecuteAsync(::gitlab::gateway::v1::Request request,
+                    ExecuteCallback done, const CallOptions& call = {}) const;
 
   // Streams `requests` on one BatchExecute call; `on_response` runs on the
   // calling thread for each Response as it arrives (completion order, each
   // carrying its Request's id; failed items set Response.error, decodable
   // with DecodeError). Returns the stream's own status.
-  absl::Status Batch(const std::vector<v1::Request>& requests,
-                     const ResponseHandler& on_response,
-                     const CallOptions& call = {}) const;
+  absl::Status Batch(
+      const std::vector<::gitlab::gateway::v1::Request>& requests,
+      const ResponseHandler& on_response, const CallOptions& call = {}) const;
   // The same with requests pulled from `next` on a writer thread until it
   // returns nullopt (or the stream fails). `next` may block (e.g. reading
   // stdin); Batch returns only after `next` has returned.
@@ -114,19 +116,19 @@ class Client {
   // One GitLab GET whose body streams: `on_head` runs first, then `on_data`
   // for each piece (at most 1 MiB), on the calling thread. Returns the
   // stream's status: OK only when the whole body arrived.
-  absl::Status Download(const v1::Request& request, const HeadHandler& on_head,
-                        const DataHandler& on_data,
+  absl::Status Download(const ::gitlab::gateway::v1::Request& request,
+                        const HeadHandler& on_head, const DataHandler& on_data,
                         const CallOptions& call = {}) const;
 
   // One GitLab PUT or POST whose body streams from `next` (read on the
   // calling thread). `size`, when known, is sent as Content-Length.
-  absl::StatusOr<v1::Response> Upload(const v1::Request& request,
-                                      std::optional<int64_t> size,
-                                      const PieceSource& next,
-                                      const CallOptions& call = {}) const;
+  absl::StatusOr<::gitlab::gateway::v1::Response> Upload(
+      const ::gitlab::gateway::v1::Request& request,
+      std::optional<int64_t> size, const PieceSource& next,
+      const CallOptions& call = {}) const;
 
   // Starts a Paginate call; read its pages from the returned stream.
-  PageStream Paginate(const v1::PaginateRequest& request,
+  PageStream Paginate(const ::gitlab::gateway::v1::PaginateRequest& request,
                       const CallOptions& call = {}) const;
 
   const ClientOptions& options() const { return options_; }
@@ -135,7 +137,7 @@ class Client {
   std::unique_ptr<grpc::ClientContext> NewContext(
       const CallOptions& call) const;
 
-  std::shared_ptr<v1::Gateway::StubInterface> stub_;
+  std::shared_ptr<::gitlab::gateway::v1::Gateway::StubInterface> stub_;
   ClientOptions options_;
 };
 

@@ -4,8 +4,8 @@
 // Typed view of a gitlab-gateway error, so callers never unpack
 // google.protobuf.Any by hand. Pure functions and value types; any thread.
 //
-//   absl::StatusOr<v1::Response> r = client.Execute(request);
-//   if (!r.ok()) {
+//   absl::StatusOr<::gitlab::gateway::v1::Response> r =
+//   client.Execute(request); if (!r.ok()) {
 //     DecodedError e = DecodeError(r.status());
 //     if (e.reason == "GITLAB_NOT_FOUND") ...
 //     if (e.retry_delay) SleepFor(*e.retry_delay);
@@ -26,8 +26,6 @@
 #include "google/rpc/status.pb.h"
 
 namespace gitlab_gateway::client {
-
-namespace v1 = ::gitlab::gateway::v1;
 
 // The absl::Status payload under which the client keeps the serialized
 // google.rpc.Status (gRPC's error details) of a failed call.
@@ -64,7 +62,7 @@ struct DecodedError {
   // google.rpc.ResourceInfo (404).
   std::optional<google::rpc::ResourceInfo> resource;
   // gitlab.gateway.v1.GitLabError: present when GitLab itself answered.
-  std::optional<v1::GitLabError> gitlab;
+  std::optional<::gitlab::gateway::v1::GitLabError> gitlab;
 
   bool ok() const { return code == grpc::StatusCode::OK; }
   // Multi-line, human-readable summary (what the CLI prints on stderr):

@@ -5,8 +5,9 @@
 // them. Returned by Client::Paginate. Not thread-safe: one thread reads.
 //
 //   PageStream pages = client.Paginate(request);
-//   for (const v1::Response& page : pages) Print(page.text());
-//   if (!pages.status().ok()) Report(DecodeError(pages.status()));
+//   for (const ::gitlab::gateway::v1::Response& page : pages)
+//   Print(page.text()); if (!pages.status().ok())
+//   Report(DecodeError(pages.status()));
 //
 // Destroying a stream before its end cancels the call.
 
@@ -21,20 +22,20 @@
 
 namespace gitlab_gateway::client {
 
-namespace v1 = ::gitlab::gateway::v1;
-
 class PageStream {
  public:
   // Takes over a started call. Client::Paginate builds it.
   PageStream(std::unique_ptr<grpc::ClientContext> context,
-             std::unique_ptr<grpc::ClientReaderInterface<v1::Response>> reader);
+             std::unique_ptr<
+                 grpc::ClientReaderInterface<::gitlab::gateway::v1::Response>>
+                 reader);
   PageStream(PageStream&&) noexcept;
   PageStream& operator=(PageStream&&) noexcept;
   ~PageStream();
 
   // Blocks for the next page. False at the end of the stream or on error;
   // status() then tells which.
-  bool Next(v1::Response* page);
+  bool Next(::gitlab::gateway::v1::Response* page);
 
   // OK while pages keep coming and after a clean end; the call's error
   // (decodable with DecodeError) once Next returned false because of one.
@@ -50,10 +51,10 @@ class PageStream {
   class iterator {
    public:
     using iterator_category = std::input_iterator_tag;
-    using value_type = v1::Response;
+    using value_type = ::gitlab::gateway::v1::Response;
     using difference_type = std::ptrdiff_t;
-    using pointer = const v1::Response*;
-    using reference = const v1::Response&;
+    using pointer = const ::gitlab::gateway::v1::Response*;
+    using reference = const ::gitlab::gateway::v1::Response&;
 
     iterator() = default;
     reference operator*() const { return *page_; }
@@ -69,7 +70,7 @@ class PageStream {
     explicit iterator(PageStream* stream);
 
     PageStream* stream_ = nullptr;  // nullptr: the end
-    std::shared_ptr<v1::Response> page_;
+    std::shared_ptr<::gitlab::gateway::v1::Response> page_;
   };
   iterator begin() { return iterator(this); }
   iterator end() { return iterator(); }
@@ -78,7 +79,8 @@ class PageStream {
   void Finish();
 
   std::unique_ptr<grpc::ClientContext> context_;
-  std::unique_ptr<grpc::ClientReaderInterface<v1::Response>> reader_;
+  std::unique_ptr<grpc::ClientReaderInterface<::gitlab::gateway::v1::Response>>
+      reader_;
   absl::Status status_;
   bool done_ = false;
   int pages_read_ = 0;
