@@ -8,6 +8,7 @@ package gateway_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -72,6 +73,13 @@ func TestSecureEnvironmentAloneCallsOverTLSWithTheBearer(t *testing.T) {
 	b, _ := json.Marshal(echo)
 	if echo["private_token"] != "live-gateway-token" || strings.Contains(string(b), callerToken(t)) {
 		t.Errorf("echo = %s", b)
+	}
+	// Nor does printing the client show it.
+	c := dial(t)
+	for _, text := range []string{fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c)} {
+		if strings.Contains(text, callerToken(t)) {
+			t.Errorf("the client prints its caller token: %s", text)
+		}
 	}
 }
 

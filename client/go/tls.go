@@ -113,3 +113,8 @@ func (s security) withBearer(md metadata.MD) metadata.MD {
 	}
 	return metadata.Join(md, metadata.Pairs("authorization", "Bearer "+token))
 }
+
+// String and GoString keep fmt from printing a Client's fields, the caller
+// token among them.
+func (c *Client) String() string   { return "gateway.Client" }
+func (c *Client) GoString() string { return "gateway.Client" }

@@ -130,7 +130,8 @@ class Client {
     this.stub = new Gateway(this.target,
       credentials ?? grpc.credentials.createInsecure(),
       options.channelOptions ?? {});
-    this.metadata = new grpc.Metadata();
+    // Not enumerable: console.log(client) must not print the bearer.
+    Object.defineProperty(this, 'metadata', { value: new grpc.Metadata(), writable: true });
     for (const [k, v] of Object.entries(options.metadata ?? {})) this.metadata.set(k, v);
     const hasAuthorization = this.metadata.get('authorization').length > 0;
     if (options.callerToken && hasAuthorization) {

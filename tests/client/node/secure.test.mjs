@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { inspect } from 'node:util';
 
 import gg from 'gitlab-gateway-client';
 
@@ -49,6 +50,11 @@ test('the environment alone makes a TLS call with the bearer', tls, async () => 
   // secret itself never goes to GitLab.
   assert.equal(echo.private_token, 'live-gateway-token');
   assert.ok(!JSON.stringify(echo).includes(TOKEN));
+  // Nor does printing the client show it.
+  await withClient({}, (gw) => {
+    assert.ok(!inspect(gw, { depth: 8 }).includes(TOKEN));
+    assert.ok(!JSON.stringify(Object.keys(gw)).includes('metadata'));
+  });
 });
 
 test('explicit options work without the environment', tls, async () => {
