@@ -302,6 +302,23 @@ absl::StatusOr<CliArgs> ParseArgs(const std::vector<std::string>& args,
     }
   }
   if (out.command == "help") return out;
+  // The environment stands in for flags not given, as in the Python, Node
+  // and Go clients; a certificate and its key come from the same place.
+  auto from_env = [&](const char* name) {
+    const char* value = env(name);
+    return std::string(value == nullptr ? "" : value);
+  };
+  if (out.ca_file.empty()) out.ca_file = from_env("GITLAB_GATEWAY_CA_FILE");
+  if (out.cert_file.empty() && out.key_file.empty()) {
+    out.cert_file = from_env("GITLAB_GATEWAY_CERT_FILE");
+    out.key_file = from_env("GITLAB_GATEWAY_KEY_FILE");
+    if (out.cert_file.empty() != out.key_file.empty()) {
+      return Usage(out.cert_file.empty() ? "GITLAB_GATEWAY_CERT_FILE"
+                                         : "GITLAB_GATEWAY_KEY_FILE",
+                   "GITLAB_GATEWAY_CERT_FILE and GITLAB_GATEWAY_KEY_FILE go "
+                   "together");
+    }
+  }
   if (out.cert_file.empty() != out.key_file.empty()) {
     return Usage(out.cert_file.empty() ? "--cert" : "--key",
                  "--cert and --key go together");
@@ -387,7 +404,9 @@ Output and connection:
 Gateway security (see the README's "Caller identity and TLS"):
   --tls                   TLS to the gateway, verified by the system's CAs
   --ca-file FILE          TLS, verified by these CAs (PEM)
+                          [env GITLAB_GATEWAY_CA_FILE]
   --cert FILE, --key FILE client certificate and key (PEM) for mTLS
+                          [env GITLAB_GATEWAY_CERT_FILE, _KEY_FILE]
   --caller-token-file F   bearer secret identifying the caller (sent as
                           authorization: Bearer; in clear without TLS)
                           [env GITLAB_GATEWAY_CALLER_TOKEN]

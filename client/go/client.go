@@ -35,6 +35,7 @@ type options struct {
 	credentials *gatewayv1.Credentials
 	metadata    metadata.MD
 	timeout     time.Duration
+	security    security // tls.go
 }
 
 // Option configures Dial and New.
@@ -58,13 +59,14 @@ func WithJobToken(t string) Option {
 	}
 }
 
-// WithTransportCredentials dials a TLS gateway (plaintext otherwise).
+// WithTransportCredentials dials a TLS gateway with these credentials,
+// instead of WithCAFile, WithClientCertificate and WithTLS (tls.go).
 func WithTransportCredentials(c credentials.TransportCredentials) Option {
 	return func(o *options) { o.tls = c }
 }
 
-// WithMetadata sends key/value pairs with every call, e.g.
-// WithMetadata("authorization", "Bearer ...").
+// WithMetadata sends key/value pairs with every call. An "authorization"
+// pair replaces the caller token (WithCallerToken).
 func WithMetadata(kv ...string) Option {
 	return func(o *options) { o.metadata = metadata.Join(o.metadata, metadata.Pairs(kv...)) }
 }
@@ -85,7 +87,9 @@ func build(opts []Option) options {
 	return o
 }
 
-// Dial connects to target ("" = $GITLAB_GATEWAY_TARGET or DefaultTarget).
+// Dial connects to target ("" = $GITLAB_GATEWAY_TARGET or DefaultTarget),
+// over TLS and with a caller token as the options or the environment say
+// (tls.go); it fails when a TLS file cannot be read.
 func Dial(target string, opts ...Option) (*Client, error) {
 	if target == "" {
 		target = os.Getenv("GITLAB_GATEWAY_TARGET")
@@ -94,9 +98,22 @@ func Dial(target string, opts ...Option) (*Client, error) {
 		target = DefaultTarget
 	}
 	o := build(opts)
+	transport := o.tls
+	if transport != nil && o.security.explicit() {
+		return nil, errors.New("gateway: WithTransportCredentials replaces WithCAFile, WithClientCertificate and WithTLS")
+	}
+	if transport == nil {
+		var err error
+		if transport, err = o.security.transport(); err != nil {
+			return nil, err
+		}
+	}
+	if o.security.callerToken != nil && *o.security.callerToken != "" && len(o.metadata.Get("authorization")) > 0 {
+		return nil, errors.New("gateway: give WithCallerToken or an authorization WithMetadata pair, not both")
+	}
 	dial := append([]grpc.DialOption{grpc.WithInsecure()}, o.dial...)
-	if o.tls != nil {
-		dial = append([]grpc.DialOption{grpc.WithTransportCredentials(o.tls)}, o.dial...)
+	if transport != nil {
+		dial = append([]grpc.DialOption{grpc.WithTransportCredentials(transport)}, o.dial...)
 	}
 	conn, err := grpc.Dial(target, dial...)
 	if err != nil {
@@ -107,11 +124,12 @@ func Dial(target string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// New wraps a connection the caller owns.
+// New wraps a connection the caller owns; the caller token (option or
+// environment) applies to its calls too.
 func New(conn grpc.ClientConnInterface, opts ...Option) *Client {
 	o := build(opts)
 	return &Client{stub: gatewayv1.NewGatewayClient(conn), credentials: o.credentials,
-		metadata: o.metadata, timeout: o.timeout}
+		metadata: o.security.withBearer(o.metadata), timeout: o.timeout}
 }
 
 // Close closes the connection Dial made.

@@ -24,11 +24,18 @@ const (
 	KindPermission                 // 403
 	KindNotFound                   // 404
 	KindBadRequest                 // 400, 422: FieldViolations
-	KindRateLimited                // GitLab's 429 or the gateway's limit: RetryAfter
+	KindRateLimited                // GitLab's 429 or the gateway's limits: RetryAfter
+	// The gateway does not know the caller (UNAUTHENTICATED,
+	// CALLER_UNAUTHENTICATED): no or a wrong bearer or client certificate.
+	KindCallerAuthentication
+	// The gateway's policy refuses this caller this call (PERMISSION_DENIED,
+	// CALLER_NOT_ALLOWED; ErrorInfo names the caller and the rule).
+	KindCallerPermission
 )
 
 var kindNames = []string{"gateway", "http", "authentication", "permission",
-	"not found", "bad request", "rate limited"}
+	"not found", "bad request", "rate limited", "caller authentication",
+	"caller permission"}
 
 func (k Kind) String() string { return kindNames[k] }
 
@@ -73,6 +80,9 @@ var kindByReason = map[string]Kind{
 	"GITLAB_UNPROCESSABLE":     KindBadRequest,
 	"GITLAB_RATE_LIMITED":      KindRateLimited,
 	"GATEWAY_RATE_LIMITED":     KindRateLimited,
+	"CALLER_RATE_LIMITED":      KindRateLimited,
+	"CALLER_UNAUTHENTICATED":   KindCallerAuthentication,
+	"CALLER_NOT_ALLOWED":       KindCallerPermission,
 }
 
 // ErrorFromStatus decodes a google.rpc.Status (e.g. a batch Response.Error).

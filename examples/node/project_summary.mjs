@@ -7,6 +7,9 @@
 //     node project_summary.mjs
 //
 // GITLAB_PROJECT is a project id or its full path (encoded with %2F here).
+// A gateway with TLS and caller identity needs no code here: the client
+// reads GITLAB_GATEWAY_CA_FILE (TLS), GITLAB_GATEWAY_CERT_FILE/_KEY_FILE
+// (mTLS) and GITLAB_GATEWAY_CALLER_TOKEN (the caller's bearer) itself.
 // Prints the project, its first open issues (Paginate), and its recent merge
 // requests and branches fetched together (BatchExecute). Exits 1 with
 // GitLab's message when the project is missing or the token is refused.
@@ -32,6 +35,10 @@ async function main() {
       }
       if (error instanceof gg.GitlabAuthenticationError) {
         console.error(`the gateway's token was refused: ${error.errorMessage}`);
+        return 1;
+      }
+      if (error instanceof gg.CallerAuthenticationError) {
+        console.error(`the gateway does not know this caller: ${error.message}`);
         return 1;
       }
       throw error;

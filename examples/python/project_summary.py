@@ -7,6 +7,9 @@ client (client/python). Works against any GitLab the gateway fronts.
         /usr/bin/python3 examples/python/project_summary.py
 
 GITLAB_PROJECT is a project id or its full path (encoded here with %2F).
+A gateway with TLS and caller identity needs no code here: the client reads
+GITLAB_GATEWAY_CA_FILE (TLS), GITLAB_GATEWAY_CERT_FILE/_KEY_FILE (mTLS) and
+GITLAB_GATEWAY_CALLER_TOKEN (the caller's bearer secret) itself.
 Prints the project, its first open issues (Paginate), and its recent merge
 requests and branches fetched together (BatchExecute). Exits 1 with
 GitLab's message when the project is missing or the token is refused.
@@ -33,6 +36,10 @@ def main():
             return 1
         except gg.GitlabAuthenticationError as error:
             print(f"the gateway's token was refused: {error.error_message}",
+                  file=sys.stderr)
+            return 1
+        except gg.CallerAuthenticationError as error:
+            print(f"the gateway does not know this caller: {error}",
                   file=sys.stderr)
             return 1
         print(f"project {info['id']}: {info.get('path_with_namespace', '?')}")

@@ -239,6 +239,43 @@ TEST_F(CliArgsTest, TheCallerTokenFromTheEnvironmentYieldsToTheFlag) {
   EXPECT_EQ(args->caller_token, "from-file");
 }
 
+TEST_F(CliArgsTest, TlsFilesFromTheEnvironmentYieldToTheFlags) {
+  env_["GITLAB_GATEWAY_CA_FILE"] = "/env/ca.pem";
+  env_["GITLAB_GATEWAY_CERT_FILE"] = "/env/c.pem";
+  env_["GITLAB_GATEWAY_KEY_FILE"] = "/env/c.key";
+  absl::StatusOr<CliArgs> args = Parse({"get", "/projects/42"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_TRUE(args->tls);
+  EXPECT_EQ(args->ca_file, "/env/ca.pem");
+  EXPECT_EQ(args->cert_file, "/env/c.pem");
+  EXPECT_EQ(args->key_file, "/env/c.key");
+
+  // A pair comes from one place: the flags' cert and key, not a mix.
+  args = Parse({"get", "/projects/42", "--ca-file", "/ca.pem", "--cert",
+                "/c.pem", "--key", "/c.key"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->ca_file, "/ca.pem");
+  EXPECT_EQ(args->cert_file, "/c.pem");
+  EXPECT_EQ(args->key_file, "/c.key");
+  args = Parse({"get", "/projects/42", "--cert", "/c.pem"});
+  ASSERT_FALSE(args.ok());
+  EXPECT_EQ(args.status().message(), "--key: --cert and --key go together");
+
+  env_.erase("GITLAB_GATEWAY_KEY_FILE");
+  args = Parse({"get", "/projects/42"});
+  ASSERT_FALSE(args.ok());
+  EXPECT_EQ(args.status().message(),
+            "GITLAB_GATEWAY_KEY_FILE: GITLAB_GATEWAY_CERT_FILE and "
+            "GITLAB_GATEWAY_KEY_FILE go together");
+
+  // The CA alone turns TLS on.
+  env_.erase("GITLAB_GATEWAY_CERT_FILE");
+  args = Parse({"health"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_TRUE(args->tls);
+  EXPECT_EQ(args->cert_file, "");
+}
+
 TEST_F(CliArgsTest, BadSecurityFlagsNameTheFlagAndNeverTheSecret) {
   files_["/run/empty"] = " \n";
   struct Row {

@@ -42,6 +42,9 @@ class CliTest : public ::testing::Test {
     }
     std::vector<std::pair<std::string, std::string>> all = {
         {"GITLAB_GATEWAY_TARGET", ""},
+        {"GITLAB_GATEWAY_CA_FILE", ""},
+        {"GITLAB_GATEWAY_CERT_FILE", ""},
+        {"GITLAB_GATEWAY_KEY_FILE", ""},
         {"GITLAB_GATEWAY_PRIVATE_TOKEN", ""},
         {"GITLAB_GATEWAY_OAUTH_TOKEN", ""},
         {"GITLAB_GATEWAY_JOB_TOKEN", ""}};

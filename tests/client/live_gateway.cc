@@ -4,21 +4,45 @@
 // then serves until stdin closes, SIGTERM/SIGINT, or --max_seconds pass.
 //
 //   live_gateway --max_seconds 120   # stdin held open by the caller
+//   live_gateway --secure DIR [--mtls]
 //
 // Loopback only. Default credential: private token "live-gateway-token".
+// Plaintext by default, and anyone may spend the default token.
+//
+// --secure DIR: TLS with certificates made at start in DIR (which must
+// exist), as a shared deployment runs: the default token only for callers
+// known by their bearer secret. DIR then holds
+//   ca.pem            the CA that signed the server's certificate
+//   server.pem/.key   the server (CN localhost, SAN localhost + 127.0.0.1)
+//   client.pem/.key   a client certificate from ca.pem (CN example-app,
+//                     URI SAN spiffe://example.org/example-app)
+//   other-ca.pem      an unrelated CA (a client trusting only it must fail)
+//   caller-token      caller "example-app"'s bearer secret (random)
+//   callers           the callers file: example-app and its SHA-256
+//   policy.json       example-app (by bearer or by certificate) may spend
+//                     the default token on anything, sudo and GraphQL too
+// --mtls (with --secure): client certificates from ca.pem are required.
 #include <signal.h>
 #include <unistd.h>
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "service/server/gateway_server.h"
 #include "tests/client/demo_gitlab.h"
 #include "tests/support/fake_gitlab.h"
+#include "tests/support/test_certs.h"
 
 namespace {
 
@@ -32,6 +56,70 @@ int MaxSeconds(int argc, char** argv) {
     }
   }
   return seconds;
+}
+
+// The value of `flag` ("" when absent); whether `flag` is given at all.
+std::string FlagValue(int argc, char** argv, const char* flag) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], flag) == 0) return argv[i + 1];
+  }
+  return "";
+}
+bool HasFlag(int argc, char** argv, const char* flag) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], flag) == 0) return true;
+  }
+  return false;
+}
+
+std::string Sha256Hex(const std::string& secret) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+         digest);
+  return absl::BytesToHexString(absl::string_view(
+      reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+// --secure: the files listed at the top, and the config using them.
+absl::Status MakeSecure(const std::string& dir, bool mtls,
+                        gitlab_gateway::server::GatewayConfig& config) {
+  using gitlab_gateway::testing::CertFiles;
+  using gitlab_gateway::testing::TestCa;
+  absl::StatusOr<TestCa> ca = TestCa::Create(dir, "ca");
+  if (!ca.ok()) return ca.status();
+  absl::StatusOr<TestCa> other = TestCa::Create(dir, "other-ca");
+  if (!other.ok()) return other.status();
+  absl::StatusOr<CertFiles> server =
+      ca->Issue("server", "localhost", "DNS:localhost,IP:127.0.0.1");
+  if (!server.ok()) return server.status();
+  absl::StatusOr<CertFiles> client = ca->Issue(
+      "client", "example-app", "URI:spiffe://example.org/example-app");
+  if (!client.ok()) return client.status();
+  unsigned char random[16];
+  if (RAND_bytes(random, sizeof(random)) != 1) {
+    return absl::InternalError("RAND_bytes failed");
+  }
+  const std::string secret = absl::StrCat(
+      "example-app-",
+      absl::BytesToHexString(absl::string_view(
+          reinterpret_cast<const char*>(random), sizeof(random))));
+  const std::string token_file = dir + "/caller-token";
+  std::ofstream(token_file) << secret << "\n";
+  chmod(token_file.c_str(), 0600);
+  std::ofstream(dir + "/callers") << "example-app " << Sha256Hex(secret)
+                                  << "\n";
+  std::ofstream(dir + "/policy.json") << R"({"callers": [
+  {"name": "example-app", "credentials": ["default"],
+   "sudo": {"any_user": true}, "graphql": true},
+  {"name": "spiffe://example.org/example-app", "credentials": ["default"],
+   "sudo": {"any_user": true}, "graphql": true}]}
+)";
+  config.policy_file = dir + "/policy.json";
+  config.tls.cert_file = server->cert;
+  config.tls.key_file = server->key;
+  if (mtls) config.tls.client_ca_file = ca->cert_file();
+  config.callers_file = dir + "/callers";
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -56,8 +144,20 @@ int main(int argc, char** argv) {
   config.gitlab_url = fake.base_url();
   config.upstream.default_credential = gitlab_gateway::gitlab::Credential{
       gitlab_gateway::gitlab::TokenKind::kPrivate, "live-gateway-token"};
-  // The clients call without identity (until they gain TLS and bearer).
-  config.upstream.allow_anonymous_default_token = true;
+  const std::string secure_dir = FlagValue(argc, argv, "--secure");
+  if (secure_dir.empty() && HasFlag(argc, argv, "--mtls")) {
+    std::fprintf(stderr, "live_gateway: --mtls needs --secure DIR\n");
+    return 2;
+  }
+  if (secure_dir.empty()) {
+    // Plaintext, for tests of everything but caller identity.
+    config.upstream.allow_anonymous_default_token = true;
+  } else if (absl::Status s =
+                 MakeSecure(secure_dir, HasFlag(argc, argv, "--mtls"), config);
+             !s.ok()) {
+    std::fprintf(stderr, "live_gateway: --secure: %s\n", s.ToString().c_str());
+    return 1;
+  }
   auto server = gitlab_gateway::server::GatewayServer::Start(std::move(config));
   if (!server.ok()) {
     std::fprintf(stderr, "live_gateway: %s\n",

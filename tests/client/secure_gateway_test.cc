@@ -80,6 +80,9 @@ class SecureGatewayTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<std::pair<std::string, std::string>> all = {
         {"GITLAB_GATEWAY_TARGET", ""},
+        {"GITLAB_GATEWAY_CA_FILE", ""},
+        {"GITLAB_GATEWAY_CERT_FILE", ""},
+        {"GITLAB_GATEWAY_KEY_FILE", ""},
         {"GITLAB_GATEWAY_CALLER_TOKEN", ""},
         {"GITLAB_GATEWAY_PRIVATE_TOKEN", ""}};
     for (auto& e : env) all.push_back(std::move(e));
@@ -147,6 +150,16 @@ TEST_F(SecureGatewayTest, TheCliCallsOverMutualTlsWithABearer) {
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_THAT(ok.out, HasSubstr("\"id\": 42"));
 
+  // The same from the environment alone, as the other clients take it.
+  ProcessResult from_env =
+      Cli({"get", "/projects/42", "--target", target_},
+          {{"GITLAB_GATEWAY_CA_FILE", ca_file_},
+           {"GITLAB_GATEWAY_CERT_FILE", client_.cert},
+           {"GITLAB_GATEWAY_KEY_FILE", client_.key},
+           {"GITLAB_GATEWAY_CALLER_TOKEN", kToken}});
+  ASSERT_EQ(from_env.exit_code, 0) << from_env.err;
+  EXPECT_THAT(from_env.out, HasSubstr("\"id\": 42"));
+
   ProcessResult wrong =
       Cli({"get", "/projects/42", "--target", target_, "--ca-file", ca_file_,
            "--cert", client_.cert, "--key", client_.key},
@@ -161,7 +174,7 @@ TEST_F(SecureGatewayTest, TheCliCallsOverMutualTlsWithABearer) {
       {{"GITLAB_GATEWAY_CALLER_TOKEN", kToken}});
   EXPECT_EQ(stranger.exit_code, 1);
   EXPECT_THAT(stranger.err, HasSubstr("UNAVAILABLE"));
-  EXPECT_EQ(harness_->fake.request_count(), 1u);
+  EXPECT_EQ(harness_->fake.request_count(), 2u);
 
   // Health: on the plaintext health-only port, and over mTLS on the main one.
   ProcessResult plain_health =

@@ -9,6 +9,11 @@
 //       GitlabBadRequestError
 //     GitlabRateLimitError       GitLab's 429 or the gateway's own limit
 //     GatewayError               refused or failed inside the gateway
+//       CallerAuthenticationError  the gateway does not know the caller
+//                                  (CALLER_UNAUTHENTICATED: no or a wrong
+//                                  bearer secret or client certificate)
+//       CallerPermissionError      its policy refuses the caller this call
+//                                  (CALLER_NOT_ALLOWED)
 'use strict';
 const grpc = require('@grpc/grpc-js');
 const { types } = require('./protos');
@@ -81,6 +86,8 @@ class GitlabNotFoundError extends GitlabHttpError {}
 class GitlabBadRequestError extends GitlabHttpError {}
 class GitlabRateLimitError extends GitlabError {}
 class GatewayError extends GitlabError {}
+class CallerAuthenticationError extends GatewayError {}
+class CallerPermissionError extends GatewayError {}
 
 const BY_REASON = {
   GITLAB_UNAUTHENTICATED: GitlabAuthenticationError,
@@ -90,6 +97,9 @@ const BY_REASON = {
   GITLAB_UNPROCESSABLE: GitlabBadRequestError,
   GITLAB_RATE_LIMITED: GitlabRateLimitError,
   GATEWAY_RATE_LIMITED: GitlabRateLimitError,
+  CALLER_RATE_LIMITED: GitlabRateLimitError,
+  CALLER_UNAUTHENTICATED: CallerAuthenticationError,
+  CALLER_NOT_ALLOWED: CallerPermissionError,
 };
 
 // The exception for a google.rpc.Status (e.g. a batch Response.error).
@@ -115,5 +125,6 @@ function errorFromGrpc(error) {
 module.exports = {
   GitlabError, GitlabHttpError, GitlabAuthenticationError, GitlabPermissionError,
   GitlabNotFoundError, GitlabGetError: GitlabNotFoundError, GitlabBadRequestError,
-  GitlabRateLimitError, GatewayError, decodeDetails, errorFromStatus, errorFromGrpc,
+  GitlabRateLimitError, GatewayError, CallerAuthenticationError, CallerPermissionError,
+  decodeDetails, errorFromStatus, errorFromGrpc,
 };

@@ -73,6 +73,17 @@ export interface RequestOptions {
 export interface BatchItem extends RequestOptions { path: string }
 
 export interface ClientOptions {
+  /** TLS, verified by these CAs (PEM). Default $GITLAB_GATEWAY_CA_FILE; '' or null: none. */
+  caFile?: string | null;
+  /** Client certificate and key (PEM) for mTLS, both or neither. Default
+   * $GITLAB_GATEWAY_CERT_FILE / $GITLAB_GATEWAY_KEY_FILE. */
+  certFile?: string | null;
+  keyFile?: string | null;
+  /** true: TLS even without files (system CAs); false: plaintext, ignoring the environment. */
+  tls?: boolean;
+  /** The caller's bearer secret, sent as `authorization: Bearer <secret>`.
+   * Default $GITLAB_GATEWAY_CALLER_TOKEN; '' or null: none. */
+  callerToken?: string | null;
   channelCredentials?: ChannelCredentials;
   channelOptions?: ChannelOptions;
   metadata?: Record<string, string>;
@@ -145,6 +156,10 @@ export { GitlabNotFoundError as GitlabGetError };
 export class GitlabBadRequestError extends GitlabHttpError {}
 export class GitlabRateLimitError extends GitlabError {}
 export class GatewayError extends GitlabError {}
+/** UNAUTHENTICATED, reason CALLER_UNAUTHENTICATED: no, or a wrong, bearer secret or client certificate. */
+export class CallerAuthenticationError extends GatewayError {}
+/** PERMISSION_DENIED, reason CALLER_NOT_ALLOWED: the gateway's policy refuses this caller this call. */
+export class CallerPermissionError extends GatewayError {}
 export function decodeDetails(status: RpcStatus): Record<string, any[]>;
 export function errorFromStatus(status: RpcStatus): GitlabError;
 export function errorFromGrpc(error: unknown): GitlabError;

@@ -15,7 +15,35 @@ const grpc = require('@grpc/grpc-js');
 const { packageDefinition, types } = require('./protos');
 const errors = require('./errors');
 
+const fs = require('node:fs');
+
 const DEFAULT_TARGET = 'localhost:50051';
+
+// An option's value, else $env when it is undefined; '' or null: unset.
+function setting(value, env) {
+  const v = value === undefined ? process.env[env] : value;
+  return v || null;
+}
+
+// Channel credentials for the TLS options (readFileSync errors name the
+// file), or null for plaintext.
+function tlsCredentials({ tls, caFile, certFile, keyFile }) {
+  if (tls === false) {
+    const given = Object.entries({ caFile, certFile, keyFile }).find(([, v]) => v);
+    if (given) throw new TypeError(`tls: false with ${given[0]}`);
+    return null;
+  }
+  const ca = setting(caFile, 'GITLAB_GATEWAY_CA_FILE');
+  const cert = setting(certFile, 'GITLAB_GATEWAY_CERT_FILE');
+  const key = setting(keyFile, 'GITLAB_GATEWAY_KEY_FILE');
+  if ((cert === null) !== (key === null)) {
+    throw new TypeError('certFile and keyFile go together '
+      + '(GITLAB_GATEWAY_CERT_FILE, GITLAB_GATEWAY_KEY_FILE)');
+  }
+  if (!tls && !ca && !cert) return null;
+  return grpc.credentials.createSsl(ca ? fs.readFileSync(ca) : null,
+    key ? fs.readFileSync(key) : null, cert ? fs.readFileSync(cert) : null);
+}
 
 function pairs(mappingOrPairs) {
   if (mappingOrPairs == null) return [];
@@ -75,20 +103,42 @@ const groupPath = (group, ...rest) => ['/groups', encodeId(group), ...rest].join
 
 class Client {
   // target: 'host:port' (default $GITLAB_GATEWAY_TARGET or localhost:50051).
-  // options: channelCredentials (grpc.credentials.createSsl(...) for TLS),
-  // metadata (object of headers sent with every call, e.g. {authorization:
-  // 'Bearer ...'}), privateToken | oauthToken | jobToken (the GitLab token
-  // of every request that sets none), timeoutMs (each Execute, 60 s),
-  // streamTimeoutMs (batch and paginate, none), channelOptions.
+  // options: the gateway's TLS and caller identity, as gitlab-gateway-cli's,
+  // each from its environment variable when undefined ('' or null: off):
+  // caFile ($GITLAB_GATEWAY_CA_FILE: TLS verified by these CAs), certFile +
+  // keyFile ($GITLAB_GATEWAY_CERT_FILE/_KEY_FILE: mTLS), tls (true: TLS
+  // with the system's CAs, false: plaintext whatever the environment says),
+  // callerToken ($GITLAB_GATEWAY_CALLER_TOKEN: the caller's bearer secret,
+  // sent as `authorization: Bearer <secret>` with every call; never
+  // logged). channelCredentials (grpc.credentials.createSsl(...)) replaces
+  // the TLS options; metadata (object of headers sent with every call),
+  // privateToken | oauthToken | jobToken (the GitLab token of every request
+  // that sets none), timeoutMs (each Execute, 60 s), streamTimeoutMs (batch
+  // and paginate, none), channelOptions.
   constructor(target, options = {}) {
     this.target = target || process.env.GITLAB_GATEWAY_TARGET || DEFAULT_TARGET;
     const loaded = grpc.loadPackageDefinition(packageDefinition());
     const { Gateway } = loaded.gitlab.gateway.v1;
+    let credentials = options.channelCredentials;
+    if (credentials) {
+      if (options.caFile || options.certFile || options.keyFile || options.tls != null) {
+        throw new TypeError('give either channelCredentials or caFile/certFile/keyFile/tls');
+      }
+    } else {
+      credentials = tlsCredentials(options);
+    }
     this.stub = new Gateway(this.target,
-      options.channelCredentials ?? grpc.credentials.createInsecure(),
+      credentials ?? grpc.credentials.createInsecure(),
       options.channelOptions ?? {});
-    this.metadata = new grpc.Metadata();
+    // Not enumerable: console.log(client) must not print the bearer.
+    Object.defineProperty(this, 'metadata', { value: new grpc.Metadata(), writable: true });
     for (const [k, v] of Object.entries(options.metadata ?? {})) this.metadata.set(k, v);
+    const hasAuthorization = this.metadata.get('authorization').length > 0;
+    if (options.callerToken && hasAuthorization) {
+      throw new TypeError('give callerToken or an authorization metadata entry, not both');
+    }
+    const callerToken = (setting(options.callerToken, 'GITLAB_GATEWAY_CALLER_TOKEN') ?? '').trim();
+    if (callerToken && !hasAuthorization) this.metadata.set('authorization', `Bearer ${callerToken}`);
     const tokens = ['privateToken', 'oauthToken', 'jobToken']
       .filter((k) => options[k] !== undefined);
     if (tokens.length > 1) throw new TypeError('give at most one of privateToken, oauthToken, jobToken');

@@ -5,7 +5,9 @@ See client/python/README.md. The generated messages are gitlab_gateway.v1
 """
 from gitlab_gateway.client import (Client, json_body, make_request,
                                    raise_for_error)
-from gitlab_gateway.errors import (GatewayError, GitlabAuthenticationError,
+from gitlab_gateway.errors import (CallerAuthenticationError,
+                                   CallerPermissionError, GatewayError,
+                                   GitlabAuthenticationError,
                                    GitlabBadRequestError, GitlabError,
                                    GitlabGetError, GitlabHttpError,
                                    GitlabNotFoundError, GitlabPermissionError,
@@ -20,6 +22,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Client", "json_body", "make_request", "raise_for_error",
+    "CallerAuthenticationError", "CallerPermissionError",
     "GatewayError", "GitlabAuthenticationError", "GitlabBadRequestError",
     "GitlabError", "GitlabGetError", "GitlabHttpError", "GitlabNotFoundError",
     "GitlabPermissionError", "GitlabRateLimitError", "decode_details",

@@ -92,21 +92,78 @@ def raise_for_error(response):
     return response
 
 
+def _setting(value, env):
+    """value, else $env when value is None; "" either way means unset."""
+    if value is None:
+        value = os.environ.get(env, "")
+    return value or None
+
+
+def _read(path):
+    with open(path, "rb") as f:  # OSError names the path
+        return f.read()
+
+
+def _tls_credentials(tls, ca_file, cert_file, key_file):
+    """grpc.ChannelCredentials for the TLS options, or None (plaintext)."""
+    explicit = [n for n, v in (("ca_file", ca_file), ("cert_file", cert_file),
+                               ("key_file", key_file)) if v]
+    if tls is False:
+        if explicit:
+            raise ValueError(f"tls=False with {explicit[0]}")
+        return None
+    ca_file = _setting(ca_file, "GITLAB_GATEWAY_CA_FILE")
+    cert_file = _setting(cert_file, "GITLAB_GATEWAY_CERT_FILE")
+    key_file = _setting(key_file, "GITLAB_GATEWAY_KEY_FILE")
+    if (cert_file is None) != (key_file is None):
+        raise ValueError("cert_file and key_file go together "
+                         "(GITLAB_GATEWAY_CERT_FILE, GITLAB_GATEWAY_KEY_FILE)")
+    if not (tls or ca_file or cert_file):
+        return None
+    return grpc.ssl_channel_credentials(
+        root_certificates=_read(ca_file) if ca_file else None,
+        private_key=_read(key_file) if key_file else None,
+        certificate_chain=_read(cert_file) if cert_file else None)
+
+
 class Client:
     """target: "host:port" (default $GITLAB_GATEWAY_TARGET or
-    localhost:50051). channel_credentials: grpc.ssl_channel_credentials(...)
-    for a TLS gateway (plaintext when None). metadata: (key, value) pairs
-    sent with every call, e.g. [("authorization", "Bearer ...")].
-    private_token/oauth_token/job_token: the GitLab credential sent with every
-    request that sets none (the gateway's own when all are None). timeout:
-    the deadline of each Execute, in seconds; streams have stream_timeout."""
+    localhost:50051).
 
-    def __init__(self, target=None, *, channel_credentials=None, metadata=(),
+    The gateway's TLS and caller identity (as gitlab-gateway-cli; README:
+    "Caller identity and TLS"), each defaulting to its environment variable
+    when None ("" turns it off):
+      ca_file ($GITLAB_GATEWAY_CA_FILE): TLS, verified by these CAs (PEM);
+      cert_file, key_file ($GITLAB_GATEWAY_CERT_FILE, _KEY_FILE): a client
+        certificate and key (PEM) for mTLS;
+      tls: True = TLS even without files (the system's CAs), False =
+        plaintext whatever the environment says, None = TLS when a file is
+        set;
+      caller_token ($GITLAB_GATEWAY_CALLER_TOKEN): the caller's bearer
+        secret, sent as `authorization: Bearer <secret>` with every call
+        (in clear without TLS); never logged or shown.
+    channel_credentials (grpc.ssl_channel_credentials(...)) or channel, when
+    given, replace the TLS options. metadata: more (key, value) pairs sent
+    with every call. private_token/oauth_token/job_token: the GitLab
+    credential sent with every request that sets none (the gateway's own
+    when all are None). timeout: the deadline of each Execute, in seconds;
+    streams have stream_timeout."""
+
+    def __init__(self, target=None, *, ca_file=None, cert_file=None,
+                 key_file=None, tls=None, caller_token=None,
+                 channel_credentials=None, metadata=(),
                  private_token=None, oauth_token=None, job_token=None,
                  timeout=60.0, stream_timeout=None, channel=None,
                  options=()):
         self.target = target or os.environ.get("GITLAB_GATEWAY_TARGET",
                                                DEFAULT_TARGET)
+        if channel is not None or channel_credentials is not None:
+            if ca_file or cert_file or key_file or tls is not None:
+                raise ValueError("give either channel/channel_credentials or "
+                                 "ca_file/cert_file/key_file/tls")
+        else:
+            channel_credentials = _tls_credentials(tls, ca_file, cert_file,
+                                                   key_file)
         if channel is not None:
             self._channel = channel
         elif channel_credentials is not None:
@@ -116,6 +173,16 @@ class Client:
             self._channel = grpc.insecure_channel(self.target, options)
         self._stub = gateway_pb2_grpc.GatewayStub(self._channel)
         self._metadata = tuple(metadata)
+        has_authorization = any(k.lower() == "authorization"
+                                for k, _ in self._metadata)
+        if caller_token and has_authorization:
+            raise ValueError("give caller_token or an authorization "
+                             "metadata entry, not both")
+        if not has_authorization:
+            token = (_setting(caller_token, "GITLAB_GATEWAY_CALLER_TOKEN")
+                     or "").strip()
+            if token:
+                self._metadata += (("authorization", f"Bearer {token}"),)
         tokens = {"private_token": private_token, "oauth_token": oauth_token,
                   "job_token": job_token}
         given = {k: v for k, v in tokens.items() if v is not None}

@@ -13,6 +13,11 @@ Every failure the gateway reports is a google.rpc.Status with typed details
                                      retry_after (seconds, or None)
       GatewayError                   refused or failed inside the gateway
                                      (bad input, upstream timeout, overload)
+        CallerAuthenticationError    the gateway does not know the caller
+                                     (CALLER_UNAUTHENTICATED: no or a wrong
+                                     bearer secret or client certificate)
+        CallerPermissionError        its policy does not allow this caller
+                                     this call (CALLER_NOT_ALLOWED)
 """
 import grpc
 
@@ -97,6 +102,18 @@ class GatewayError(GitlabError):
     """The gateway refused or failed the call itself (reason says why)."""
 
 
+class CallerAuthenticationError(GatewayError):
+    """UNAUTHENTICATED, reason CALLER_UNAUTHENTICATED: the gateway refused
+    the caller's identity (no bearer secret, a wrong one, or no client
+    certificate) before anything went to GitLab."""
+
+
+class CallerPermissionError(GatewayError):
+    """PERMISSION_DENIED, reason CALLER_NOT_ALLOWED: the gateway's policy
+    does not let this caller make this call (error_info.metadata names the
+    caller and the rule)."""
+
+
 _BY_REASON = {
     "GITLAB_UNAUTHENTICATED": GitlabAuthenticationError,
     "GITLAB_PERMISSION_DENIED": GitlabPermissionError,
@@ -105,6 +122,9 @@ _BY_REASON = {
     "GITLAB_UNPROCESSABLE": GitlabBadRequestError,
     "GITLAB_RATE_LIMITED": GitlabRateLimitError,
     "GATEWAY_RATE_LIMITED": GitlabRateLimitError,
+    "CALLER_RATE_LIMITED": GitlabRateLimitError,
+    "CALLER_UNAUTHENTICATED": CallerAuthenticationError,
+    "CALLER_NOT_ALLOWED": CallerPermissionError,
 }
 
 

@@ -5,6 +5,9 @@
 //	    go run ./examples/go/project_summary
 //
 // GITLAB_PROJECT is a project id or its full path (sent %2F-encoded).
+// A gateway with TLS and caller identity needs no code here: the client
+// reads GITLAB_GATEWAY_CA_FILE (TLS), GITLAB_GATEWAY_CERT_FILE/_KEY_FILE
+// (mTLS) and GITLAB_GATEWAY_CALLER_TOKEN (the caller's bearer) itself.
 // Prints the project, its first open issues (Paginate), and its recent merge
 // requests and branches fetched together (BatchExecute). Exits 1 with
 // GitLab's message when the project is missing or the token is refused.
@@ -53,6 +56,8 @@ func run() int {
 			fmt.Fprintf(os.Stderr, "%s: not found (%s)\n", project, e.ErrorMessage)
 		case errors.As(err, &e) && e.Kind == gateway.KindAuthentication:
 			fmt.Fprintf(os.Stderr, "the gateway's token was refused: %s\n", e.ErrorMessage)
+		case errors.As(err, &e) && e.Kind == gateway.KindCallerAuthentication:
+			fmt.Fprintf(os.Stderr, "the gateway does not know this caller: %s\n", e)
 		default:
 			fmt.Fprintln(os.Stderr, err)
 		}

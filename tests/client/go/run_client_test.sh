@@ -4,8 +4,10 @@
 # proto/ (client/go/generate.sh), GOPATH mode against /usr/share/gocode
 # (golang-google-grpc-dev, golang-google-protobuf-dev,
 # golang-google-genproto-dev, golang-github-golang-protobuf-1-5-dev); no
-# module proxy. Then runs `go test` and examples/go/project_summary against
-# a live gateway + demo GitLab.
+# module proxy. Then runs the tests against a live gateway + demo GitLab:
+# client_test.go in plaintext, secure_test.go with TLS + a bearer and with
+# mTLS (with_live_gateway.sh --secure/--mtls); and
+# examples/go/project_summary over TLS with a bearer from the environment.
 set -euo pipefail
 src=$(realpath "$1") work=$(realpath -m "$2") gateway=$(realpath "$3")
 command -v go >/dev/null || { echo "go client: go is not installed (golang-go)" >&2; exit 1; }
@@ -27,7 +29,12 @@ cd "$pkg"
 go vet . ./gatewayv1
 go build -o "$work/project_summary" gitlab-gateway/examples/go/project_summary
 with="$src/tests/client/with_live_gateway.sh"
-bash "$with" "$gateway" -- go test -count=1 -v .
-GITLAB_PROJECT=group/demo bash "$with" "$gateway" -- "$work/project_summary" \
+go test -c -o "$work/client.test" .
+bash "$with" "$gateway" -- "$work/client.test" -test.count=1 -test.v
+for mode in --secure --mtls; do
+  bash "$with" "$gateway" $mode -- "$work/client.test" -test.count=1 -test.v \
+    -test.run 'Secure|MutualTLS'
+done
+GITLAB_PROJECT=group/demo bash "$with" "$gateway" --secure -- "$work/project_summary" \
   | tee "$work/example.txt"
 grep -q '^project 42: group/demo' "$work/example.txt"

@@ -1,5 +1,7 @@
 // Type-checked (tsc --noEmit) against the packed package's index.d.ts.
-import { Client, GitlabHttpError, projectPath, type Response } from 'gitlab-gateway-client';
+import {
+  CallerAuthenticationError, Client, GitlabHttpError, projectPath, type Response,
+} from 'gitlab-gateway-client';
 
 async function main(): Promise<number> {
   const gw = new Client(undefined, { privateToken: 't', timeoutMs: 1000 });
@@ -14,8 +16,13 @@ async function main(): Promise<number> {
     await gw.post('/projects', { json: { name: 'x' }, credentialName: 'future-field' });
   } catch (e) {
     if (e instanceof GitlabHttpError) return e.responseCode ?? 0;
+    if (e instanceof CallerAuthenticationError) return e.reason.length;
   }
   gw.close();
+  const secure = new Client('gateway:443', {
+    caFile: '/ca.pem', certFile: '/c.pem', keyFile: '/c.key', callerToken: null, tls: true,
+  });
+  secure.close();
   return status;
 }
 void main;

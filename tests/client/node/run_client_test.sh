@@ -3,9 +3,12 @@
 # Packs client/node as a publisher would (`npm ci`, `npm pack`, which copies
 # the protos in), installs the tarball into a fresh consumer project, checks
 # the consumer's TypeScript against the package's types, then runs the
-# client test (node --test) and examples/node/project_summary.mjs from the
-# consumer against a live gateway + demo GitLab. npm packages come from the
-# local cache when present (--prefer-offline), as tests/support/npm-ci.sh.
+# client tests (node --test) and examples/node/project_summary.mjs from the
+# consumer against a live gateway + demo GitLab: client.test.mjs in
+# plaintext, secure.test.mjs with TLS + a bearer and with mTLS, the example
+# over TLS with a bearer from the environment (with_live_gateway.sh
+# --secure). npm packages come from the local cache when present
+# (--prefer-offline), as tests/support/npm-ci.sh.
 set -euo pipefail
 src=$(realpath "$1") work=$(realpath -m "$2") gateway=$(realpath "$3")
 command -v npm >/dev/null || { echo "node client: npm is not installed" >&2; exit 1; }
@@ -25,7 +28,8 @@ tar -tzf "$tarball" >"$work/contents.txt"
 grep -q package/proto/gitlab/gateway/v1/gateway.proto "$work/contents.txt"
 
 cd "$work/consumer"
-cp "$src/tests/client/node/client.test.mjs" "$src/tests/client/node/consumer.ts" \
+cp "$src/tests/client/node/client.test.mjs" "$src/tests/client/node/secure.test.mjs" \
+  "$src/tests/client/node/consumer.ts" \
   "$src/examples/node/project_summary.mjs" .
 cat > package.json <<JSON
 { "name": "consumer", "private": true, "type": "module",
@@ -39,6 +43,9 @@ echo "node client: consumer.ts type-checks against the packed index.d.ts"
 
 with="$src/tests/client/with_live_gateway.sh"
 bash "$with" "$gateway" -- node --test --test-reporter=spec client.test.mjs
-GITLAB_PROJECT=group/demo bash "$with" "$gateway" -- node project_summary.mjs \
+for mode in --secure --mtls; do
+  bash "$with" "$gateway" $mode -- node --test --test-reporter=spec secure.test.mjs
+done
+GITLAB_PROJECT=group/demo bash "$with" "$gateway" --secure -- node project_summary.mjs \
   | tee example.txt
 grep -q '^project 42: group/demo' example.txt
