@@ -39,6 +39,11 @@
 
 namespace gitlab_gateway::client {
 
+// Part of this library's API, not a convenience of its own code:
+// `gitlab_gateway::client::v1::Request` etc. name the API's messages for
+// callers (the only namespace alias in the project's public headers).
+namespace v1 = ::gitlab::gateway::v1;
+
 struct ClientOptions {
   // Deadline of every call that does not set CallOptions::timeout. For Batch
   // and Paginate it bounds the whole stream.
