@@ -17,6 +17,8 @@ excluded) that reads like an endpoint, `GET /projects/:id/issues/:issue_iid`
 `GET group/:id/-/packages/composer/packages`). The path is normalised:
   - a leading /api/v4 is dropped (the gateway's callers send paths below it);
   - the query (`?job=name`) and trailing slashes are dropped;
+  - example URLs (`https://gitlab.example.com/...`) and paths that start
+    with a parameter (`<route_prefix>/v2/...`) are skipped;
   - `{name}` and `<name>` placeholders become `:name`;
   - an optional suffix `archive[.format]` gives two templates, `archive` and
     `archive.:format` (a parameter with literal text before it);
@@ -59,6 +61,8 @@ def expand_optional(path):
 
 def normalise(path):
     """The template for a documented path (optional parts dropped), or None."""
+    if re.match(r"/?https?\b", path):
+        return None  # an example URL (https://gitlab.example.com/...), not a template
     path = path.split("?", 1)[0].split("#", 1)[0]
     path = re.sub(r"\{([a-z_][a-z0-9_]*)\}", r":\1", path)
     path = re.sub(r"<([a-z_][a-z0-9_]*)>", r":\1", path)
@@ -68,6 +72,10 @@ def normalise(path):
     if segments[:2] == ["api", "v4"]:
         segments = segments[2:]
     if not segments or len(segments) > MAX_SEGMENTS:
+        return None
+    if segments[0].startswith((":", "*")):
+        # GitLab's routes start with a resource word; a leading parameter is a
+        # page's shorthand (`<route_prefix>/v2/...`, `/:id/attestations`).
         return None
     for i, seg in enumerate(segments):
         if not SEGMENT_OK.match(seg):
