@@ -11,6 +11,7 @@ from gitlab_gateway.errors import (GatewayError, GitlabAuthenticationError,
                                    GitlabNotFoundError, GitlabPermissionError,
                                    GitlabRateLimitError, decode_details,
                                    error_from_rpc, error_from_status)
+from gitlab_gateway.transfers import Download
 from gitlab_gateway.paths import encode_id, group_path, project_path
 from gitlab_gateway.v1.gateway_pb2 import (API_GRAPHQL, API_REST_V4,
                                            Credentials, PaginateRequest,
@@ -19,7 +20,7 @@ from gitlab_gateway.v1.gateway_pb2 import (API_GRAPHQL, API_REST_V4,
 __version__ = "0.1.0"
 
 __all__ = [
-    "Client", "json_body", "make_request", "raise_for_error",
+    "Client", "Download", "json_body", "make_request", "raise_for_error",
     "GatewayError", "GitlabAuthenticationError", "GitlabBadRequestError",
     "GitlabError", "GitlabGetError", "GitlabHttpError", "GitlabNotFoundError",
     "GitlabPermissionError", "GitlabRateLimitError", "decode_details",
