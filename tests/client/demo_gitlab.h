@@ -24,12 +24,18 @@
 //                                   200 application/octet-stream, kDemoBigFileSize
 //                                   bytes (more than three 1 MiB chunks), byte i
 //                                   = i % 251 (DemoBigFileByte)
+//   GET  /projects/42/repository/files/pattern-<N>.bin/raw
+//                                   200 application/octet-stream, N bytes (at
+//                                   most 4 GiB) of FillPattern, generated while
+//                                   sent: big downloads without memory
 //   GET  /projects/42/repository/files/<other>/raw
 //                                   404 {"message":"404 File Not Found"}
 //   PUT|POST /projects/42/packages/generic/<package>/<version>/<file>
 //                                   201 JSON: message, method, size, sha256 (hex
-//                                   of the body), content_type, content_length
-//                                   and transfer_encoding as received
+//                                   of the body; "" over kDemoMaxStoredBody),
+//                                   fnv1a (hex, FNV-1a 64 of the body),
+//                                   content_type, content_length and
+//                                   transfer_encoding as received
 //   anything else                   404 {"message":"404 Not Found"}
 //
 // The handler is thread-safe (pure function of the request).
@@ -80,6 +86,15 @@ inline std::string DemoSha256Hex(absl::string_view bytes) {
 
 // GET .../repository/files/<file>/raw: the big file, or a 404 for others.
 inline Reply DemoRawFile(absl::string_view file) {
+  uint64_t pattern_size = 0;
+  if (absl::ConsumePrefix(&file, "pattern-") &&
+      absl::ConsumeSuffix(&file, ".bin") &&
+      absl::SimpleAtoi(file, &pattern_size) && pattern_size <= (4ull << 30)) {
+    Reply reply;
+    reply.pattern_bytes = pattern_size;
+    reply.WithHeader("Content-Type", "application/octet-stream");
+    return reply;
+  }
   if (file != "big.bin") {
     return Reply::Json(404, R"({"message":"404 File Not Found"})");
   }
@@ -100,7 +115,10 @@ inline Reply DemoPackageUpload(const RecordedRequest& r) {
   return Reply::Json(
       201, absl::StrCat(R"({"message":"201 Created","method":)",
                         DemoJsonString(r.method), R"(,"size":)", r.body_size,
-                        R"(,"sha256":")", DemoSha256Hex(r.body),
+                        R"(,"sha256":")",
+                        r.body.size() == r.body_size ? DemoSha256Hex(r.body)
+                                                     : "",
+                        R"(","fnv1a":")", absl::Hex(r.body_hash, absl::kZeroPad16),
                         R"(","content_type":)", header("Content-Type"),
                         R"(,"content_length":)", header("Content-Length"),
                         R"(,"transfer_encoding":)",
@@ -193,8 +211,13 @@ inline Reply DemoGitLabReply(const RecordedRequest& r) {
   return Reply::Json(404, R"({"message":"404 Not Found"})");
 }
 
+// Bodies over this are hashed, not stored: a big upload (a measurement)
+// costs the fake no memory.
+inline constexpr size_t kDemoMaxStoredBody = 16 << 20;
+
 inline void ScriptDemoGitLab(FakeGitLab& fake) {
   fake.SetHandler(DemoGitLabReply);
+  fake.SetMaxStoredBody(kDemoMaxStoredBody);
 }
 
 }  // namespace gitlab_gateway::testing
