@@ -109,6 +109,12 @@ func TestDownloadErrorsAreTyped(t *testing.T) {
 	if out.Len() != 0 {
 		t.Errorf("%d bytes written for a 404", out.Len())
 	}
+	// A transfer breaking mid-body (2 MiB + 5 of 2 MiB + 6 bytes, then the
+	// demo GitLab closes) is an error, never a short success.
+	_, err = c.Download(ctx(t), request(t, "GET", gateway.ProjectPath("42", "repository/files/truncated.bin/raw")), io.Discard)
+	if e := asError(t, err); e.Kind != gateway.KindGateway || e.Code != codes.Unavailable {
+		t.Errorf("truncated: %+v", e)
+	}
 	// An error of the writer cancels the transfer and comes back as it is.
 	stop := errors.New("disk full")
 	_, err = c.Download(ctx(t), request(t, "GET", bigFile), failingWriter{stop})

@@ -28,6 +28,10 @@
 //                                   200 application/octet-stream, N bytes (at
 //                                   most 4 GiB) of FillPattern, generated while
 //                                   sent: big downloads without memory
+//   GET  /projects/42/repository/files/truncated.bin/raw
+//                                   200, Content-Length 2 MiB + 6, then 2 MiB + 5
+//                                   bytes of FillPattern and a close: a transfer
+//                                   that breaks mid-body
 //   GET  /projects/42/repository/files/<other>/raw
 //                                   404 {"message":"404 File Not Found"}
 //   PUT|POST /projects/42/packages/generic/<package>/<version>/<file>
@@ -92,6 +96,12 @@ inline Reply DemoRawFile(absl::string_view file) {
       absl::SimpleAtoi(file, &pattern_size) && pattern_size <= (4ull << 30)) {
     Reply reply;
     reply.pattern_bytes = pattern_size;
+    reply.WithHeader("Content-Type", "application/octet-stream");
+    return reply;
+  }
+  if (file == "truncated.bin") {
+    Reply reply = Reply::Do(Reply::Action::kTruncate);
+    reply.pattern_bytes = 2 * 1048576 + 5;
     reply.WithHeader("Content-Type", "application/octet-stream");
     return reply;
   }

@@ -20,6 +20,7 @@ after(() => gw.close());
 const BIG_SIZE = 3 * 1048576 + 12345;
 const BIG_FILE = gg.projectPath(42, 'repository/files/big.bin/raw');
 const MISSING_FILE = gg.projectPath(42, 'repository/files/missing.bin/raw');
+const TRUNCATED_FILE = gg.projectPath(42, 'repository/files/truncated.bin/raw');
 const PACKAGE = gg.projectPath(42, 'packages/generic/tool/1.0/tool.bin');
 
 function bigBytes(size = BIG_SIZE) {
@@ -91,6 +92,18 @@ test('a download of a missing file rejects with GitlabNotFoundError', async () =
   });
   const file = path.join(tempDir(), 'missing.bin');
   await assert.rejects(gw.downloadTo(MISSING_FILE, file), gg.GitlabNotFoundError);
+  assert.equal(fs.existsSync(file), false);
+});
+
+test('a transfer breaking mid-body errors, never ends short', async () => {
+  // 2 MiB + 5 of 2 MiB + 6 bytes, then the demo GitLab closes.
+  const body = await gw.download(TRUNCATED_FILE);
+  assert.equal(body.statusCode, 200);
+  await assert.rejects((async () => {
+    for await (const chunk of body) void chunk;
+  })(), (e) => e instanceof gg.GatewayError && e.codeName === 'UNAVAILABLE');
+  const file = path.join(tempDir(), 'truncated.bin');
+  await assert.rejects(gw.downloadTo(TRUNCATED_FILE, file), gg.GatewayError);
   assert.equal(fs.existsSync(file), false);
 });
 

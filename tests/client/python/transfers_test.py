@@ -17,6 +17,7 @@ BIG_SIZE = 3 * 1048576 + 12345
 CHUNK = 1 << 20
 BIG_FILE = gg.project_path(42, "repository/files/big.bin/raw")
 MISSING_FILE = gg.project_path(42, "repository/files/missing.bin/raw")
+TRUNCATED_FILE = gg.project_path(42, "repository/files/truncated.bin/raw")
 PACKAGE = gg.project_path(42, "packages/generic/tool/1.0/tool.bin")
 
 
@@ -83,6 +84,20 @@ class TransfersTest(unittest.TestCase):
             name = os.path.join(tmp, "missing.bin")
             with self.assertRaises(gg.GitlabNotFoundError):
                 self.gw.download_to(MISSING_FILE, name)
+            self.assertFalse(os.path.exists(name))
+
+    def test_a_transfer_breaking_mid_body_raises_never_ends_short(self):
+        # 2 MiB + 5 of 2 MiB + 6 bytes, then the demo GitLab closes.
+        with self.assertRaises(gg.GatewayError) as caught:
+            with self.gw.download(TRUNCATED_FILE) as body:
+                self.assertEqual(body.status_code, 200)
+                for _ in body:
+                    pass
+        self.assertEqual(caught.exception.code, grpc.StatusCode.UNAVAILABLE)
+        with tempfile.TemporaryDirectory() as tmp:
+            name = os.path.join(tmp, "truncated.bin")
+            with self.assertRaises(gg.GatewayError):
+                self.gw.download_to(TRUNCATED_FILE, name)
             self.assertFalse(os.path.exists(name))
 
     def test_closing_a_download_early_leaves_the_client_usable(self):
