@@ -238,6 +238,7 @@ class Client {
       request = makeRequest(requestOrPath, { method: 'PUT', ...rest, headers });
     } else {
       request = { ...requestOrPath };
+      if (!request.method) request.method = String(rest.method ?? 'PUT').toUpperCase();
       if (contentType !== undefined) {
         request.headers = [...(request.headers ?? []), { name: 'Content-Type', value: contentType }];
       }

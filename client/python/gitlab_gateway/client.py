@@ -327,6 +327,8 @@ class Client:
         else:
             request = gateway_pb2.Request()
             request.CopyFrom(request_or_path)
+            if not request.method:
+                request.method = method.upper()
             if content_type is not None:
                 request.headers.add(name="Content-Type", value=content_type)
         if size is None:

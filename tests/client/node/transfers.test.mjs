@@ -152,6 +152,8 @@ test('upload reads a Readable, an async iterable and a Buffer', async () => {
   }
   assertArrived(await gw.upload(PACKAGE, pieces(), { size: BIG_SIZE }), BIG_SIZE);
   assertArrived(await gw.upload(PACKAGE, expected.subarray(0, 5000)), 5000);
+  // A Request without method is sent with PUT.
+  assertArrived(await gw.upload(gg.makeRequest(PACKAGE), expected.subarray(0, 10)), 10);
 });
 
 test('upload errors are typed', async () => {

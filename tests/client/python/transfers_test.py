@@ -146,6 +146,9 @@ class TransfersTest(unittest.TestCase):
                             BIG_SIZE)
         self.assert_arrived(self.gw.upload(PACKAGE, self.expected[:5000]),
                             5000)
+        # A Request without method is sent with PUT.
+        self.assert_arrived(self.gw.upload(gg.make_request(PACKAGE),
+                                           self.expected[:10]), 10)
 
     def test_upload_of_unknown_size_is_sent_chunked(self):
         # The demo GitLab refuses chunked request bodies with 411 (as
