@@ -11,8 +11,6 @@
 // proto work without a client change. Failed calls reject with the errors
 // of ./errors.js.
 'use strict';
-const fs = require('node:fs');
-const { pipeline } = require('node:stream/promises');
 const grpc = require('@grpc/grpc-js');
 const { packageDefinition, types } = require('./protos');
 const errors = require('./errors');
@@ -207,18 +205,7 @@ class Client {
   // removed again when the transfer fails, so a file that exists is
   // complete) or a Writable (ended at the end); resolves to the head.
   async downloadTo(requestOrPath, destination, options = {}) {
-    const body = await this.download(requestOrPath, options);
-    if (typeof destination !== 'string') {
-      await pipeline(body, destination);
-      return body.head;
-    }
-    try {
-      await pipeline(body, fs.createWriteStream(destination));
-    } catch (error) {
-      await fs.promises.rm(destination, { force: true });
-      throw error;
-    }
-    return body.head;
+    return transfers.writeDownload(await this.download(requestOrPath, options), destination);
   }
 
   // Streams a request body of any size with PUT (default) or POST; resolves

@@ -3,6 +3,7 @@
 'use strict';
 const fs = require('node:fs');
 const { Readable } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
 const errors = require('./errors');
 
 const CHUNK_SIZE = 1 << 20; // 1 MiB: the gateway's own chunk size
@@ -84,6 +85,22 @@ async function openDownload(call) {
   return new Download(call, messages, first.value.head);
 }
 
+// Pipes a Download into a file name (created now, removed again when the
+// transfer fails) or a Writable (ended at the end); resolves to the head.
+async function writeDownload(body, destination) {
+  if (typeof destination !== 'string') {
+    await pipeline(body, destination);
+    return body.head;
+  }
+  try {
+    await pipeline(body, fs.createWriteStream(destination));
+  } catch (error) {
+    await fs.promises.rm(destination, { force: true });
+    throw error;
+  }
+  return body.head;
+}
+
 // The body's length when known without reading it: Uint8Arrays, and
 // fs.ReadStreams of a whole regular file; else undefined (sent chunked).
 function bodySize(body) {
@@ -162,4 +179,4 @@ function sendUpload(start, request, body, { size, chunkSize = CHUNK_SIZE } = {})
   });
 }
 
-module.exports = { CHUNK_SIZE, Download, openDownload, bodySize, sendUpload };
+module.exports = { CHUNK_SIZE, Download, openDownload, writeDownload, bodySize, sendUpload };

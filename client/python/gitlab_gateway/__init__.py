@@ -20,11 +20,12 @@ from gitlab_gateway.v1.gateway_pb2 import (API_GRAPHQL, API_REST_V4,
 __version__ = "0.1.0"
 
 __all__ = [
-    "Client", "Download", "json_body", "make_request", "raise_for_error",
+    "Client", "json_body", "make_request", "raise_for_error",
     "GatewayError", "GitlabAuthenticationError", "GitlabBadRequestError",
     "GitlabError", "GitlabGetError", "GitlabHttpError", "GitlabNotFoundError",
     "GitlabPermissionError", "GitlabRateLimitError", "decode_details",
     "error_from_rpc", "error_from_status", "encode_id", "group_path",
     "project_path", "API_GRAPHQL", "API_REST_V4", "Credentials",
     "PaginateRequest", "Request", "Response",
+    "Download",
 ]

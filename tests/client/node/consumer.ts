@@ -1,6 +1,5 @@
 // Type-checked (tsc --noEmit) against the packed package's index.d.ts.
-import { Client, Download, GitlabHttpError, projectPath, type Response } from 'gitlab-gateway-client';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { Client, GitlabHttpError, projectPath, type Response } from 'gitlab-gateway-client';
 
 async function main(): Promise<number> {
   const gw = new Client(undefined, { privateToken: 't', timeoutMs: 1000 });
@@ -20,6 +19,10 @@ async function main(): Promise<number> {
   return status;
 }
 void main;
+
+// Download and Upload.
+import { type Download } from 'gitlab-gateway-client';
+import { createReadStream, createWriteStream } from 'node:fs';
 
 async function transfers(gw: Client): Promise<number> {
   const body: Download = await gw.download(projectPath(42, 'repository/files/big.bin/raw'),

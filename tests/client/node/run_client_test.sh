@@ -25,8 +25,7 @@ tar -tzf "$tarball" >"$work/contents.txt"
 grep -q package/proto/gitlab/gateway/v1/gateway.proto "$work/contents.txt"
 
 cd "$work/consumer"
-cp "$src/tests/client/node/client.test.mjs" "$src/tests/client/node/transfers.test.mjs" \
-  "$src/tests/client/node/consumer.ts" \
+cp "$src/tests/client/node/client.test.mjs" "$src/tests/client/node/consumer.ts" \
   "$src/examples/node/project_summary.mjs" .
 cat > package.json <<JSON
 { "name": "consumer", "private": true, "type": "module",
@@ -39,7 +38,11 @@ npx --no-install tsc --noEmit --strict --module nodenext --moduleResolution node
 echo "node client: consumer.ts type-checks against the packed index.d.ts"
 
 with="$src/tests/client/with_live_gateway.sh"
-bash "$with" "$gateway" -- node --test --test-reporter=spec client.test.mjs transfers.test.mjs
+bash "$with" "$gateway" -- node --test --test-reporter=spec client.test.mjs
 GITLAB_PROJECT=group/demo bash "$with" "$gateway" -- node project_summary.mjs \
   | tee example.txt
 grep -q '^project 42: group/demo' example.txt
+
+# download/downloadTo/upload (client/node/lib/transfers.js).
+cp "$src/tests/client/node/transfers.test.mjs" .
+bash "$with" "$gateway" -- node --test --test-reporter=spec transfers.test.mjs
