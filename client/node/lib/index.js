@@ -233,7 +233,7 @@ class Client {
     return transfers.sendUpload(
       (callback) => this.stub.Upload(this.metadata, this.callOptions(this.streamTimeoutMs), callback),
       this.prepare(request), body,
-      { size: size ?? transfers.bodySize(body), chunkSize });
+      { size: size ?? transfers.bodySize(body), chunkSize: chunkSize ?? transfers.CHUNK_SIZE });
   }
 }
 

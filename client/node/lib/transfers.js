@@ -143,6 +143,9 @@ async function* pieces(body, chunkSize) {
 // to the Response. `start(callback)` opens the call. A failed source
 // cancels the call and rejects with the source's error.
 function sendUpload(start, request, body, { size, chunkSize = CHUNK_SIZE } = {}) {
+  if (!Number.isInteger(chunkSize) || chunkSize <= 0) {
+    return Promise.reject(new RangeError(`upload: chunkSize must be a positive integer, not ${chunkSize}`));
+  }
   return new Promise((resolve, reject) => {
     let sourceError = null;
     let ended = false;

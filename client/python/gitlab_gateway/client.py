@@ -331,6 +331,9 @@ class Client:
                 request.method = method.upper()
             if content_type is not None:
                 request.headers.add(name="Content-Type", value=content_type)
+        if not isinstance(chunk_size, int) or chunk_size <= 0:
+            raise ValueError(f"chunk_size must be a positive int, not "
+                             f"{chunk_size!r}")
         if size is None:
             size = body_size(body)
         # grpc reads the chunks on its own thread and turns an exception

@@ -175,4 +175,5 @@ test('a failing source rejects with its own error', async () => {
   await assert.rejects(gw.upload(PACKAGE, failing(), { size: 5000 }), /disk gone/);
   await assert.rejects(gw.upload(PACKAGE, ['text']), TypeError);
   await assert.rejects(gw.upload(PACKAGE, 'text'), TypeError);
+  await assert.rejects(gw.upload(PACKAGE, Buffer.from('x'), { chunkSize: 0 }), RangeError);
 });

@@ -181,6 +181,8 @@ class TransfersTest(unittest.TestCase):
             text.seek(0)
             with self.assertRaisesRegex(TypeError, "text mode"):
                 self.gw.upload(PACKAGE, text)
+        with self.assertRaisesRegex(ValueError, "chunk_size"):
+            self.gw.upload(PACKAGE, b"x", chunk_size=0)
 
 
 if __name__ == "__main__":
