@@ -20,12 +20,37 @@
 //   GET  /rate_limited              429, Retry-After: 3600
 //   GET  /slow                      200 {"slow":true} after 300 ms
 //   GET  /stall                     never answers
+//   GET  /projects/42/repository/files/big.bin/raw
+//                                   200 application/octet-stream, kDemoBigFileSize
+//                                   bytes (more than three 1 MiB chunks), byte i
+//                                   = i % 251 (DemoBigFileByte)
+//   GET  /projects/42/repository/files/pattern-<N>.bin/raw
+//                                   200 application/octet-stream, N bytes (at
+//                                   most 4 GiB) of FillPattern, generated while
+//                                   sent: big downloads without memory
+//   GET  /projects/42/repository/files/truncated.bin/raw
+//                                   200, Content-Length 2 MiB + 6, then 2 MiB + 5
+//                                   bytes of FillPattern and a close: a transfer
+//                                   that breaks mid-body
+//   GET  /projects/42/repository/files/<other>/raw
+//                                   404 {"message":"404 File Not Found"}
+//   PUT|POST /projects/42/packages/generic/<package>/<version>/<file>
+//                                   201 JSON: message, method, size, sha256 (hex
+//                                   of the body; "" over kDemoMaxStoredBody),
+//                                   fnv1a (hex, FNV-1a 64 of the body),
+//                                   content_type, content_length and
+//                                   transfer_encoding as received
 //   anything else                   404 {"message":"404 Not Found"}
 //
 // The handler is thread-safe (pure function of the request).
 
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdint>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -47,6 +72,67 @@ inline std::string DemoJsonString(absl::string_view s) {
     out += c;
   }
   return out + "\"";
+}
+
+// The demo raw file: 3 MiB + 12345 bytes, so a download spans several
+// chunks and ends in a partial one; byte i is i % 251 (251 is prime, so
+// chunks out of order or repeated change the bytes).
+inline constexpr uint64_t kDemoBigFileSize = 3 * 1048576 + 12345;
+inline char DemoBigFileByte(uint64_t i) { return static_cast<char>(i % 251); }
+
+inline std::string DemoSha256Hex(absl::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), size));
+}
+
+// GET .../repository/files/<file>/raw: the big file, or a 404 for others.
+inline Reply DemoRawFile(absl::string_view file) {
+  uint64_t pattern_size = 0;
+  if (absl::ConsumePrefix(&file, "pattern-") &&
+      absl::ConsumeSuffix(&file, ".bin") &&
+      absl::SimpleAtoi(file, &pattern_size) && pattern_size <= (4ull << 30)) {
+    Reply reply;
+    reply.pattern_bytes = pattern_size;
+    reply.WithHeader("Content-Type", "application/octet-stream");
+    return reply;
+  }
+  if (file == "truncated.bin") {
+    Reply reply = Reply::Do(Reply::Action::kTruncate);
+    reply.pattern_bytes = 2 * 1048576 + 5;
+    reply.WithHeader("Content-Type", "application/octet-stream");
+    return reply;
+  }
+  if (file != "big.bin") {
+    return Reply::Json(404, R"({"message":"404 File Not Found"})");
+  }
+  Reply reply;
+  reply.body.resize(kDemoBigFileSize);
+  for (uint64_t i = 0; i < kDemoBigFileSize; ++i) {
+    reply.body[i] = DemoBigFileByte(i);
+  }
+  reply.WithHeader("Content-Type", "application/octet-stream");
+  return reply;
+}
+
+// PUT/POST to the generic package registry: what arrived, as JSON.
+inline Reply DemoPackageUpload(const RecordedRequest& r) {
+  auto header = [&r](absl::string_view name) {
+    return DemoJsonString(r.Header(name).value_or(""));
+  };
+  return Reply::Json(
+      201, absl::StrCat(R"({"message":"201 Created","method":)",
+                        DemoJsonString(r.method), R"(,"size":)", r.body_size,
+                        R"(,"sha256":")",
+                        r.body.size() == r.body_size ? DemoSha256Hex(r.body)
+                                                     : "",
+                        R"(","fnv1a":")", absl::Hex(r.body_hash, absl::kZeroPad16),
+                        R"(","content_type":)", header("Content-Type"),
+                        R"(,"content_length":)", header("Content-Length"),
+                        R"(,"transfer_encoding":)",
+                        header("Transfer-Encoding"), "}"));
 }
 
 inline Reply DemoIssuesPage(const RecordedRequest& r) {
@@ -112,6 +198,18 @@ inline Reply DemoGitLabReply(const RecordedRequest& r) {
         200, R"({"id":42,"name":"demo","path_with_namespace":"group/demo"})");
   }
   if (path == "/projects/42/issues") return DemoIssuesPage(r);
+  absl::string_view rest = path;
+  if (r.method == "GET" &&
+      absl::ConsumePrefix(&rest, "/projects/42/repository/files/") &&
+      absl::ConsumeSuffix(&rest, "/raw")) {
+    return DemoRawFile(rest);
+  }
+  rest = path;
+  if ((r.method == "PUT" || r.method == "POST") &&
+      absl::ConsumePrefix(&rest, "/projects/42/packages/generic/") &&
+      std::count(rest.begin(), rest.end(), '/') == 2) {
+    return DemoPackageUpload(r);
+  }
   if (path == "/slow") {
     return Reply::Json(200, R"({"slow":true})")
         .WithDelay(absl::Milliseconds(300));
@@ -123,8 +221,13 @@ inline Reply DemoGitLabReply(const RecordedRequest& r) {
   return Reply::Json(404, R"({"message":"404 Not Found"})");
 }
 
+// Bodies over this are hashed, not stored: a big upload (a measurement)
+// costs the fake no memory.
+inline constexpr size_t kDemoMaxStoredBody = 16 << 20;
+
 inline void ScriptDemoGitLab(FakeGitLab& fake) {
   fake.SetHandler(DemoGitLabReply);
+  fake.SetMaxStoredBody(kDemoMaxStoredBody);
 }
 
 }  // namespace gitlab_gateway::testing

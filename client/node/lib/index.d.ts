@@ -3,6 +3,7 @@
 // client loads them). Request fields the proto gains later are accepted by
 // RequestOptions' index signature until they are listed here.
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
+import { Readable } from 'node:stream';
 
 export interface Param { key: string; value: string }
 export interface Header { name: string; value: string }
@@ -99,6 +100,28 @@ export interface PaginateOptions extends RequestOptions {
   maxItems?: number;
 }
 
+export interface UploadOptions extends RequestOptions {
+  /** The Content-Type header. */
+  contentType?: string;
+  /** The body's length, sent as Content-Length; known for Buffers and
+   * fs.ReadStreams of a whole file, else the body is sent chunked. */
+  size?: number;
+  /** The largest piece sent per message (1 MiB). */
+  chunkSize?: number;
+}
+export type UploadBody = Uint8Array | Readable | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/** An open Download whose head arrived: a Readable of the body's Buffers. */
+export class Download extends Readable {
+  /** The answer without body: statusCode, headers, page, rateLimit. */
+  readonly head: Response;
+  readonly statusCode: number;
+  readonly headers: Header[];
+  /** The first value of a header (case-insensitive), or undefined. */
+  header(name: string): string | undefined;
+}
+export const CHUNK_SIZE: number;
+
 export class Client {
   constructor(target?: string, options?: ClientOptions);
   readonly target: string;
@@ -121,6 +144,11 @@ export class Client {
     options?: PaginateOptions & { pages?: false }): AsyncGenerator<T>;
   paginate(requestOrPath: string | Request,
     options: PaginateOptions & { pages: true }): AsyncGenerator<Response>;
+  download(requestOrPath: string | Request, options?: RequestOptions): Promise<Download>;
+  downloadTo(requestOrPath: string | Request, destination: string | NodeJS.WritableStream,
+    options?: RequestOptions): Promise<Response>;
+  upload(requestOrPath: string | Request, body: UploadBody,
+    options?: UploadOptions): Promise<Response>;
 }
 
 export function makeRequest(path?: string, options?: RequestOptions): Request;

@@ -14,6 +14,7 @@
 const grpc = require('@grpc/grpc-js');
 const { packageDefinition, types } = require('./protos');
 const errors = require('./errors');
+const transfers = require('./transfers');
 
 const fs = require('node:fs');
 
@@ -237,9 +238,56 @@ class Client {
       call.cancel();
     }
   }
+
+  // Streams one answer's body, of any size (README: Large bodies): resolves
+  // to a Download once the head arrived (statusCode, headers, header(name),
+  // head), a Readable of the body's Buffers; rejects like execute for
+  // GitLab's non-2xx. Options as execute's (e.g. headers: {Range:
+  // 'bytes=1000-'} to resume). Bounded by streamTimeoutMs.
+  download(requestOrPath, options = {}) {
+    const request = this.prepare(typeof requestOrPath === 'string'
+      ? makeRequest(requestOrPath, { method: 'GET', ...options }) : requestOrPath);
+    return transfers.openDownload(this.stub.Download(request, this.metadata,
+      this.callOptions(this.streamTimeoutMs)));
+  }
+
+  // download() piped into a file name (created once the head arrived,
+  // removed again when the transfer fails, so a file that exists is
+  // complete) or a Writable (ended at the end); resolves to the head.
+  async downloadTo(requestOrPath, destination, options = {}) {
+    return transfers.writeDownload(await this.download(requestOrPath, options), destination);
+  }
+
+  // Streams a request body of any size with PUT (default) or POST; resolves
+  // to the Response as execute does, rejects with a GitlabError (or the
+  // body's own error). body: a Buffer/Uint8Array, a Readable (e.g.
+  // fs.createReadStream(file)) or an (async) iterable of Buffers, read with
+  // backpressure in pieces of at most chunkSize (1 MiB). size: the body's
+  // length, sent as Content-Length (another length fails the upload); known
+  // for Buffers and fs.ReadStreams of a whole file, else sent chunked.
+  // contentType: the Content-Type header. Never retried.
+  upload(requestOrPath, body, options = {}) {
+    const { contentType, size, chunkSize, ...rest } = options;
+    let request;
+    if (typeof requestOrPath === 'string') {
+      const headers = pairs(rest.headers);
+      if (contentType !== undefined) headers.push(['Content-Type', contentType]);
+      request = makeRequest(requestOrPath, { method: 'PUT', ...rest, headers });
+    } else {
+      request = { ...requestOrPath };
+      if (!request.method) request.method = String(rest.method ?? 'PUT').toUpperCase();
+      if (contentType !== undefined) {
+        request.headers = [...(request.headers ?? []), { name: 'Content-Type', value: contentType }];
+      }
+    }
+    return transfers.sendUpload(
+      (callback) => this.stub.Upload(this.metadata, this.callOptions(this.streamTimeoutMs), callback),
+      this.prepare(request), body,
+      { size: size ?? transfers.bodySize(body), chunkSize: chunkSize ?? transfers.CHUNK_SIZE });
+  }
 }
 
 module.exports = {
   Client, makeRequest, jsonBody, raiseForError, encodeId, projectPath, groupPath,
-  ...errors,
+  Download: transfers.Download, CHUNK_SIZE: transfers.CHUNK_SIZE, ...errors,
 };

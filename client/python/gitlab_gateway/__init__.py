@@ -13,6 +13,7 @@ from gitlab_gateway.errors import (CallerAuthenticationError,
                                    GitlabNotFoundError, GitlabPermissionError,
                                    GitlabRateLimitError, decode_details,
                                    error_from_rpc, error_from_status)
+from gitlab_gateway.transfers import Download
 from gitlab_gateway.paths import encode_id, group_path, project_path
 from gitlab_gateway.v1.gateway_pb2 import (API_GRAPHQL, API_REST_V4,
                                            Credentials, PaginateRequest,
@@ -29,4 +30,5 @@ __all__ = [
     "error_from_rpc", "error_from_status", "encode_id", "group_path",
     "project_path", "API_GRAPHQL", "API_REST_V4", "Credentials",
     "PaginateRequest", "Request", "Response",
+    "Download",
 ]

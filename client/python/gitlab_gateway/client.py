@@ -19,6 +19,8 @@ import grpc
 from google.protobuf import duration_pb2
 
 from gitlab_gateway.errors import error_from_rpc, error_from_status
+from gitlab_gateway.transfers import (CHUNK_SIZE, body_size, open_download,
+                                      upload_chunks)
 from gitlab_gateway.v1 import gateway_pb2, gateway_pb2_grpc
 
 DEFAULT_TARGET = "localhost:50051"
@@ -317,3 +319,107 @@ class Client:
             raise error_from_rpc(error) from None
         finally:
             stream.cancel()
+
+    # --- Download / Upload (README: Large bodies) ----------------------
+    def download(self, request_or_path, method="GET", **kwargs):
+        """Streams one answer's body, of any size: returns a Download once
+        the answer's head arrived (status_code, headers, header(name),
+        response); iterating it yields the body's chunks (bytes, at most
+        1 MiB each). GitLab's non-2xx answers raise here, as execute's do
+        (GitlabNotFoundError, ...); a transfer failing mid-body raises
+        while iterating, never ends the iteration early. Keywords as
+        execute's (e.g. headers={"Range": "bytes=1000-"} to resume).
+        Bounded by stream_timeout; close() cancels.
+
+            with gw.download(project_path(p, "jobs/7/artifacts")) as body:
+                for chunk in body:
+                    out.write(chunk)
+        """
+        if isinstance(request_or_path, str):
+            request = make_request(request_or_path, method, **kwargs)
+        else:
+            request = request_or_path
+        stream = self._stub.Download(self._prepare(request),
+                                     timeout=self.stream_timeout,
+                                     metadata=self._metadata)
+        return open_download(stream)
+
+    def download_to(self, request_or_path, file_or_filename, **kwargs):
+        """download() into a binary file object (written from its current
+        position) or a file name (created or truncated once the head
+        arrived; removed again when the transfer fails, so a file that
+        exists is complete). Returns the head Response."""
+        with self.download(request_or_path, **kwargs) as body:
+            if hasattr(file_or_filename, "write"):
+                for chunk in body:
+                    file_or_filename.write(chunk)
+                return body.response
+            try:
+                with open(file_or_filename, "wb") as out:
+                    for chunk in body:
+                        out.write(chunk)
+            except BaseException:
+                try:
+                    os.remove(file_or_filename)
+                except OSError:
+                    pass
+                raise
+            return body.response
+
+    def upload(self, request_or_path, body, method="PUT", *,
+               content_type=None, size=None, chunk_size=CHUNK_SIZE,
+               **kwargs):
+        """Streams a request body of any size to GitLab with PUT or POST
+        (generic package registry, project import); returns the Response
+        (as execute's), raises as execute does. Never retried.
+
+        body: bytes-like; a binary file object, read chunk_size bytes at a
+        time from its current position (never whole); or an iterable of
+        bytes (e.g. a generator). size: the body's length, sent as
+        Content-Length (a body of another length fails the upload); found
+        by itself for bytes, io.BytesIO and regular files, else the body is
+        sent chunked. content_type: the Content-Type header. Other
+        keywords as execute's. Bounded by stream_timeout.
+
+            with open("tool.bin", "rb") as f:
+                gw.upload(project_path(p, "packages/generic/tool/1.0/tool.bin"),
+                          f, content_type="application/octet-stream")
+        """
+        if isinstance(request_or_path, str):
+            headers = _pairs(kwargs.pop("headers", None))
+            if content_type is not None:
+                headers.append(("Content-Type", content_type))
+            request = make_request(request_or_path, method, headers=headers,
+                                   **kwargs)
+        else:
+            request = gateway_pb2.Request()
+            request.CopyFrom(request_or_path)
+            if not request.method:
+                request.method = method.upper()
+            if content_type is not None:
+                request.headers.add(name="Content-Type", value=content_type)
+        if not isinstance(chunk_size, int) or chunk_size <= 0:
+            raise ValueError(f"chunk_size must be a positive int, not "
+                             f"{chunk_size!r}")
+        if size is None:
+            size = body_size(body)
+        # grpc reads the chunks on its own thread and turns an exception
+        # there (a text-mode file, a failing generator) into a CANCELLED
+        # call; keep it to raise it here instead.
+        failure = []
+
+        def feed():
+            try:
+                yield from upload_chunks(self._prepare(request), body, size,
+                                         chunk_size)
+            except Exception as error:  # noqa: BLE001 (re-raised below)
+                failure.append(error)
+                raise
+
+        try:
+            return self._stub.Upload(feed(), timeout=self.stream_timeout,
+                                     metadata=self._metadata)
+        except grpc.RpcError as error:
+            if failure:
+                raise failure[0] from None
+            raise error_from_rpc(error) from None

@@ -26,3 +26,25 @@ async function main(): Promise<number> {
   return status;
 }
 void main;
+
+// Download and Upload.
+import { type Download } from 'gitlab-gateway-client';
+import { createReadStream, createWriteStream } from 'node:fs';
+
+async function transfers(gw: Client): Promise<number> {
+  const body: Download = await gw.download(projectPath(42, 'repository/files/big.bin/raw'),
+    { headers: { Range: 'bytes=10-' } });
+  const type: string | undefined = body.header('content-type');
+  let size = 0;
+  for await (const chunk of body) size += (chunk as Buffer).length;
+  const head: Response = await gw.downloadTo('/raw', 'out.bin');
+  await gw.downloadTo('/raw', createWriteStream('out2.bin'));
+  const path = projectPath(42, 'packages/generic/t/1/t.bin');
+  const r: Response = await gw.upload(path, createReadStream('out.bin'),
+    { contentType: type ?? 'application/octet-stream', method: 'POST' });
+  await gw.upload(path, Buffer.from('x'), { size: 1, chunkSize: 1024 });
+  async function* pieces(): AsyncGenerator<Uint8Array> { yield new Uint8Array(3); }
+  await gw.upload(path, pieces());
+  return size + head.statusCode + r.statusCode + body.statusCode;
+}
+void transfers;

@@ -49,3 +49,7 @@ done
 GITLAB_PROJECT=group/demo bash "$with" "$gateway" --secure -- node project_summary.mjs \
   | tee example.txt
 grep -q '^project 42: group/demo' example.txt
+
+# download/downloadTo/upload (client/node/lib/transfers.js).
+cp "$src/tests/client/node/transfers.test.mjs" .
+bash "$with" "$gateway" -- node --test --test-reporter=spec transfers.test.mjs
