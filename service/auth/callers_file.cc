@@ -67,6 +67,11 @@ std::shared_ptr<const CallersTable> CallersFile::table() const {
   return table_;
 }
 
+bool CallersFile::HasName(absl::string_view name) const {
+  absl::MutexLock lock(&mu_);
+  return table_->HasName(name);
+}
+
 void CallersFile::Poll() {
   absl::StatusOr<std::string> content = ReadSmallFile(path_);
   {

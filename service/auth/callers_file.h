@@ -36,6 +36,9 @@ class CallersFile {
 
   // The table in force. Never null.
   std::shared_ptr<const CallersTable> table() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether the table in force names `name`. Looked up under the lock: the
+  // caller never holds (nor frees) a replaced table.
+  bool HasName(absl::string_view name) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Reads the file once, as the reload thread does.
   void Poll() ABSL_LOCKS_EXCLUDED(mu_);

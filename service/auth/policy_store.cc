@@ -93,6 +93,11 @@ std::shared_ptr<const Policy> PolicyStore::current() const {
   return policy_;
 }
 
+bool PolicyStore::HasRule(absl::string_view caller_name) const {
+  absl::MutexLock lock(&mu_);
+  return policy_->Find(caller_name) != nullptr;
+}
+
 uint64_t PolicyStore::generation() const {
   absl::MutexLock lock(&mu_);
   return generation_;

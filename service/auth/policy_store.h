@@ -50,6 +50,9 @@ class PolicyStore {
   PolicyStore& operator=(const PolicyStore&) = delete;
 
   std::shared_ptr<const Policy> current() const;
+  // Whether the policy in force has a rule for `caller_name`. Looked up
+  // under the lock: the caller never holds (nor frees) a replaced policy.
+  bool HasRule(absl::string_view caller_name) const;
   // 1 after Open, +1 per successful reload.
   uint64_t generation() const;
   // Reloads refused (bad file, unreadable file), each counted once.

@@ -179,29 +179,26 @@ void Metrics::SetKnownCallers(std::vector<std::string> known_callers) {
 }
 
 void Metrics::SetCallerDirectory(CallerDirectory directory) {
-  std::shared_ptr<const CallerDirectory> shared;
-  if (directory != nullptr) {
-    shared = std::make_shared<const CallerDirectory>(std::move(directory));
-  }
-  absl::MutexLock lock(&mu_);
-  caller_directory_ = std::move(shared);
+  absl::WriterMutexLock lock(&directory_mu_);  // waits for lookups
+  caller_directory_ = std::move(directory);
 }
 
 std::string Metrics::CallerLabel(absl::string_view caller) {
   if (caller == "anonymous") return "anonymous";
-  std::shared_ptr<const CallerDirectory> directory;
   {
     absl::MutexLock lock(&mu_);
     if (known_callers_.contains(caller)) return std::string(caller);
-    if (caller_directory_ == nullptr ||
-        known_callers_.size() >= kMaxCallerLabels) {
-      return "other";
-    }
-    directory = caller_directory_;
+    if (known_callers_.size() >= kMaxCallerLabels) return "other";
   }
   // Looked up outside mu_ (the directory takes the callers file's and the
-  // policy's own locks).
-  if (!(*directory)(caller)) return "other";
+  // policy's own locks), under the reader lock that keeps what it points
+  // at alive.
+  {
+    absl::ReaderMutexLock lock(&directory_mu_);
+    if (caller_directory_ == nullptr || !caller_directory_(caller)) {
+      return "other";
+    }
+  }
   absl::MutexLock lock(&mu_);
   if (known_callers_.size() >= kMaxCallerLabels) return "other";
   known_callers_.insert(std::string(caller));

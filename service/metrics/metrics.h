@@ -85,10 +85,14 @@ class Metrics {
   // Says whether a name not known yet is a caller the gateway knows now
   // (the callers file and the policy reload: a caller added after start).
   // Such a name gets its own label from then on, up to kMaxCallerLabels
-  // names in all (then "other"). Any thread; must not call into Metrics.
+  // names in all (then "other"). Called on any thread, under a reader lock;
+  // must not call into Metrics. SetCallerDirectory waits for lookups in
+  // progress, so once SetCallerDirectory(nullptr) returns, what the old
+  // directory pointed at may be destroyed.
   using CallerDirectory = std::function<bool(absl::string_view name)>;
   static constexpr size_t kMaxCallerLabels = 20000;
-  void SetCallerDirectory(CallerDirectory directory) ABSL_LOCKS_EXCLUDED(mu_);
+  void SetCallerDirectory(CallerDirectory directory)
+      ABSL_LOCKS_EXCLUDED(mu_, directory_mu_);
   // The bounded `caller` label value for `caller`.
   std::string CallerLabel(absl::string_view caller) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -155,7 +159,9 @@ class Metrics {
   absl::flat_hash_set<std::string> routes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> reasons_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> known_callers_ ABSL_GUARDED_BY(mu_);
-  std::shared_ptr<const CallerDirectory> caller_directory_ ABSL_GUARDED_BY(mu_);
+  // Taken before mu_ when both are held.
+  mutable absl::Mutex directory_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  CallerDirectory caller_directory_ ABSL_GUARDED_BY(directory_mu_);
 };
 
 // The canonical gRPC code name ("OK", "NOT_FOUND", ...) for a numeric code.

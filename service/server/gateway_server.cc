@@ -172,9 +172,11 @@ absl::Status GatewayServer::StartGrpc(const GatewayConfig& config) {
   }
   metrics_->SetKnownCallers(std::move(known));
   metrics_->SetCallerDirectory(
-      [callers = callers_, policy = policy_](absl::string_view name) {
-        return (callers != nullptr && callers->table()->HasName(name)) ||
-               (policy != nullptr && policy->current()->Find(name) != nullptr);
+      [callers = callers_.get(), policy = policy_.get()](absl::string_view name) {
+        // Both outlive the directory: the destructor clears it (waiting for
+        // lookups in progress) before it destroys them.
+        return (callers != nullptr && callers->HasName(name)) ||
+               (policy != nullptr && policy->HasRule(name));
       });
   BatchOptions batch;
   batch.window = config.batch_window;

@@ -153,9 +153,7 @@ class GatewayServer {
   std::unique_ptr<UpstreamCaller> caller_;
   // Before service_: every RPC start asks the identifier, which reads the
   // callers file.
-  // Shared with the metrics' caller directory (a late completion may still
-  // look a caller's label up).
-  std::shared_ptr<auth::CallersFile> callers_;
+  std::unique_ptr<auth::CallersFile> callers_;
   std::unique_ptr<auth::CallerIdentifier> identifier_;
   std::unique_ptr<GatewayService> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -1,9 +1,11 @@
 // The `caller` label stays bounded (anonymous, known names, "other"), and
 // calls and refusals are counted by it.
 #include <string>
+#include <thread>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
@@ -49,6 +51,34 @@ TEST(CallerLabelTest, ACallerAddedAfterStartIsLookedUpInTheDirectory) {
   EXPECT_EQ(metrics.CallerLabel("anonymous"), "anonymous");
   metrics.SetCallerDirectory(nullptr);
   EXPECT_EQ(metrics.CallerLabel("newer-bot"), "other");
+}
+
+TEST(CallerLabelTest, ClearingTheDirectoryWaitsForALookupInProgress) {
+  // The gateway clears the directory before it destroys the callers file
+  // and the policy the directory reads: no lookup may still be inside.
+  Metrics metrics;
+  absl::Notification entered, release;
+  metrics.SetCallerDirectory([&](absl::string_view) {
+    entered.Notify();
+    release.WaitForNotification();
+    return true;
+  });
+  std::string label;
+  std::thread lookup([&] { label = metrics.CallerLabel("late-bot"); });
+  entered.WaitForNotification();
+  absl::Notification cleared;
+  std::thread clear([&] {
+    metrics.SetCallerDirectory(nullptr);
+    cleared.Notify();
+  });
+  // Whatever the wait, the clear cannot finish while the lookup runs.
+  EXPECT_FALSE(cleared.WaitForNotificationWithTimeout(absl::Milliseconds(200)));
+  release.Notify();
+  lookup.join();
+  clear.join();
+  EXPECT_TRUE(cleared.HasBeenNotified());
+  EXPECT_EQ(label, "late-bot");
+  EXPECT_EQ(metrics.CallerLabel("later-bot"), "other");
 }
 
 TEST(CallerLabelTest, DirectoryNamesAreCappedInCount) {
