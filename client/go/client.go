@@ -98,6 +98,9 @@ func Dial(target string, opts ...Option) (*Client, error) {
 		target = DefaultTarget
 	}
 	o := build(opts)
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	transport := o.tls
 	if transport != nil && o.security.explicit() {
 		return nil, errors.New("gateway: WithTransportCredentials replaces WithCAFile, WithClientCertificate and WithTLS")
@@ -108,9 +111,6 @@ func Dial(target string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	if o.security.callerToken != nil && *o.security.callerToken != "" && len(o.metadata.Get("authorization")) > 0 {
-		return nil, errors.New("gateway: give WithCallerToken or an authorization WithMetadata pair, not both")
-	}
 	dial := append([]grpc.DialOption{grpc.WithInsecure()}, o.dial...)
 	if transport != nil {
 		dial = append([]grpc.DialOption{grpc.WithTransportCredentials(transport)}, o.dial...)
@@ -119,17 +119,37 @@ func Dial(target string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := New(conn, opts...)
+	c := newClient(conn, o)
 	c.conn = conn
 	return c, nil
 }
 
 // New wraps a connection the caller owns; the caller token (option or
-// environment) applies to its calls too.
-func New(conn grpc.ClientConnInterface, opts ...Option) *Client {
+// environment) applies to its calls too. It fails as Dial does on a caller
+// token given twice or one metadata cannot carry.
+func New(conn grpc.ClientConnInterface, opts ...Option) (*Client, error) {
 	o := build(opts)
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	return newClient(conn, o), nil
+}
+
+func newClient(conn grpc.ClientConnInterface, o options) *Client {
 	return &Client{stub: gatewayv1.NewGatewayClient(conn), credentials: o.credentials,
 		metadata: o.security.withBearer(o.metadata), timeout: o.timeout}
+}
+
+// check refuses the options Dial and New both refuse (the TLS files are
+// Dial's alone).
+func (o options) check() error {
+	if o.security.callerToken != nil && *o.security.callerToken != "" && len(o.metadata.Get("authorization")) > 0 {
+		return errors.New("gateway: give WithCallerToken or an authorization WithMetadata pair, not both")
+	}
+	if len(o.metadata.Get("authorization")) == 0 {
+		return o.security.checkCallerToken()
+	}
+	return nil
 }
 
 // Close closes the connection Dial made.
@@ -151,11 +171,28 @@ func (c *Client) prepare(r *gatewayv1.Request) *gatewayv1.Request {
 	return r
 }
 
+// context adds the client's metadata (WithMetadata, the caller token) to
+// what ctx already carries (metadata.NewOutgoingContext or
+// AppendToOutgoingContext: an x-request-id, ...); a key ctx carries wins, so
+// an authorization on ctx replaces the caller token for that call.
 func (c *Client) context(ctx context.Context) context.Context {
-	if c.metadata.Len() > 0 {
-		ctx = metadata.NewOutgoingContext(ctx, c.metadata)
+	if c.metadata.Len() == 0 {
+		return ctx
 	}
-	return ctx
+	existing, _ := metadata.FromOutgoingContext(ctx)
+	var kv []string
+	for key, values := range c.metadata {
+		if len(existing.Get(key)) > 0 {
+			continue
+		}
+		for _, v := range values {
+			kv = append(kv, key, v)
+		}
+	}
+	if len(kv) == 0 {
+		return ctx
+	}
+	return metadata.AppendToOutgoingContext(ctx, kv...)
 }
 
 // RequestOption shapes a Request built by NewRequest and the helpers; any

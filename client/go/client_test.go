@@ -10,11 +10,13 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	gateway "gitlab-gateway/client/go"
 	"gitlab-gateway/client/go/gatewayv1"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 )
 
@@ -176,5 +178,47 @@ func TestPaginate(t *testing.T) {
 	err = c.Paginate(ctx(t), missing, 0, 0, func(*gatewayv1.Response) error { return nil })
 	if e := asError(t, err); e.Kind != gateway.KindNotFound {
 		t.Errorf("paginate error: %+v", e)
+	}
+}
+
+func TestBadCallerTokensFailAtDialAndNew(t *testing.T) {
+	target := os.Getenv("GITLAB_GATEWAY_TARGET")
+	conn, err := grpc.Dial(target, grpc.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const secret = "SECRET-d0d0"
+	for name, tc := range map[string]struct {
+		opts []gateway.Option
+		env  string
+		want string
+	}{
+		"tab":           {[]gateway.Option{gateway.WithCallerToken("a\t" + secret)}, "", "WithCallerToken or GITLAB_GATEWAY_CALLER_TOKEN"},
+		"inner newline": {[]gateway.Option{gateway.WithCallerToken(secret + "\nx")}, "", "visible ASCII"},
+		"non-ASCII":     {[]gateway.Option{gateway.WithCallerToken(secret + "\u00e9")}, "", "visible ASCII"},
+		"environment":   {nil, secret + "\tx", "GITLAB_GATEWAY_CALLER_TOKEN"},
+		"token twice":   {[]gateway.Option{gateway.WithCallerToken(secret), gateway.WithMetadata("authorization", "y")}, "", "not both"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv("GITLAB_GATEWAY_CALLER_TOKEN", tc.env)
+			}
+			if c, err := gateway.Dial(target, tc.opts...); err == nil {
+				c.Close()
+				t.Error("Dial succeeded")
+			} else if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), secret) {
+				t.Errorf("Dial error %q, want %q and not the token", err, tc.want)
+			}
+			if _, err := gateway.New(conn, tc.opts...); err == nil {
+				t.Error("New succeeded")
+			} else if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), secret) {
+				t.Errorf("New error %q, want %q and not the token", err, tc.want)
+			}
+		})
+	}
+	// Surrounding whitespace (a file's newline) is trimmed, not refused.
+	if _, err := gateway.New(conn, gateway.WithCallerToken(secret+"\n")); err != nil {
+		t.Errorf("New with a trailing newline: %v", err)
 	}
 }

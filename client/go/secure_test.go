@@ -7,6 +7,7 @@ package gateway_test
 // modes. The client's defaults come from the environment the script sets.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 	gateway "gitlab-gateway/client/go"
 	"gitlab-gateway/client/go/gatewayv1"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 )
 
 const wrongToken = "wrong-SECRET-5ca1ab1e"
@@ -80,6 +82,39 @@ func TestSecureEnvironmentAloneCallsOverTLSWithTheBearer(t *testing.T) {
 		if strings.Contains(text, callerToken(t)) {
 			t.Errorf("the client prints its caller token: %s", text)
 		}
+	}
+}
+
+func TestSecureCallerMetadataOnTheContextGoesWithTheBearer(t *testing.T) {
+	needMode(t, "tls")
+	// The bearer from the environment and the caller's own x-request-id,
+	// put on ctx either way, both arrive: the call is allowed and GitLab
+	// sees the id.
+	for _, tc := range []struct {
+		name string
+		with func(context.Context) context.Context
+		want string
+	}{
+		{"NewOutgoingContext", func(c context.Context) context.Context {
+			return metadata.NewOutgoingContext(c, metadata.Pairs("x-request-id", "go-req-new"))
+		}, "go-req-new"},
+		{"AppendToOutgoingContext", func(c context.Context) context.Context {
+			return metadata.AppendToOutgoingContext(c, "x-request-id", "go-req-append")
+		}, "go-req-append"},
+	} {
+		var echo map[string]string
+		if err := dial(t).GetJSON(tc.with(ctx(t)), "/echo", &echo); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if echo["request_id"] != tc.want {
+			t.Errorf("%s: GitLab saw X-Request-Id %q, want %q", tc.name, echo["request_id"], tc.want)
+		}
+	}
+	// An authorization on ctx replaces the client's bearer for that call.
+	_, err := dial(t).Do(metadata.AppendToOutgoingContext(ctx(t), "authorization", "Bearer "+wrongToken),
+		"GET", "/projects/42")
+	if err == nil || asError(t, err).Kind != gateway.KindCallerAuthentication {
+		t.Errorf("with a wrong bearer on ctx: %v", err)
 	}
 }
 

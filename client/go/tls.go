@@ -104,6 +104,20 @@ func (s security) explicit() bool {
 	return s.caFile != nil || s.certFile != nil || s.tls != nil
 }
 
+// checkCallerToken refuses a caller token with a character gRPC metadata
+// cannot carry (only visible ASCII, 0x21-0x7E, after trimming), naming the
+// option and variable, never the value.
+func (s security) checkCallerToken() error {
+	token := strings.TrimSpace(setting(s.callerToken, "GITLAB_GATEWAY_CALLER_TOKEN"))
+	for i := 0; i < len(token); i++ {
+		if token[i] < 0x21 || token[i] > 0x7e {
+			return errors.New("gateway: the caller token (WithCallerToken or GITLAB_GATEWAY_CALLER_TOKEN) " +
+				"may hold only visible ASCII characters (0x21-0x7E)")
+		}
+	}
+	return nil
+}
+
 // withBearer adds the caller token to md unless md already carries an
 // authorization entry (WithMetadata's wins).
 func (s security) withBearer(md metadata.MD) metadata.MD {

@@ -180,8 +180,10 @@ func (c *Client) Upload(ctx context.Context, r *gatewayv1.Request, body io.Reade
 	}
 	// A failed Send means the call ended: CloseAndRecv tells why.
 	if stream.Send(first) == nil {
-		buf := make([]byte, ChunkSize)
 		for {
+			// A fresh buffer each time: grpc-go forbids changing a message
+			// after Send.
+			buf := make([]byte, ChunkSize)
 			n, err := io.ReadFull(body, buf)
 			if n > 0 {
 				if stream.Send(&gatewayv1.UploadChunk{Data: buf[:n]}) != nil {

@@ -10,7 +10,8 @@
 //                                   body has "name"; else 400
 //                                   {"message":{"name":["can't be blank"]}}
 //   ANY  /echo                      200 JSON: method, path, query, body, the
-//                                   auth and Sudo headers, x-demo header
+//                                   auth and Sudo headers, x-demo header,
+//                                   request_id (X-Request-Id)
 //   GET  /projects/42/issues        3 pages (offset pagination, x-next-page),
 //                                   2 issues each: [{"iid":1},{"iid":2}], ...
 //   GET  /projects/group%2Fdemo[/issues]  as /projects/42[/issues] (a project
@@ -169,7 +170,8 @@ inline Reply DemoGitLabReply(const RecordedRequest& r) {
                           header("PRIVATE-TOKEN"), R"(,"authorization":)",
                           header("Authorization"), R"(,"job_token":)",
                           header("JOB-TOKEN"), R"(,"sudo":)", header("Sudo"),
-                          R"(,"x_demo":)", header("X-Demo"), "}"));
+                          R"(,"x_demo":)", header("X-Demo"),
+                          R"(,"request_id":)", header("X-Request-Id"), "}"));
   }
   if (path == "/projects" && r.method == "POST") {
     size_t at = r.body.find("\"name\"");

@@ -4,7 +4,9 @@
 # Starts LIVE_GATEWAY (a gateway + demo GitLab on 127.0.0.1, ephemeral
 # ports), runs COMMAND with GITLAB_GATEWAY_TARGET=127.0.0.1:<port>, stops the
 # gateway, and exits with COMMAND's status. Bounded: the gateway stops itself
-# after 200 s and COMMAND is killed after 150 s.
+# after 200 s, the address must come within 30 s and COMMAND is killed
+# after 150 s (+5 s for KILL): at most 185 s per run, which the ctest
+# TIMEOUTs of tests/client/CMakeLists.txt allow for every run of a test.
 #
 # Plaintext by default (anyone may spend the gateway's token). --secure: TLS,
 # and only callers with the bearer secret may (live_gateway.cc --secure);
@@ -33,6 +35,18 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do
 done
 [ "${1:-}" = "--" ] && shift
 
+# The cleanup is in place before anything exists that it removes: the temp
+# dir holds the CA key and the caller token.
+dir= gw_pid=
+cleanup() {
+  if [ -n "$gw_pid" ] && kill -0 "$gw_pid" 2>/dev/null; then
+    kill -TERM "$gw_pid" 2>/dev/null || true
+    wait "$gw_pid" 2>/dev/null || true
+  fi
+  [ -z "$dir" ] || rm -rf "$dir"
+}
+trap cleanup EXIT
+
 gateway_args=(--max_seconds 200)
 if [ $mode != plaintext ]; then
   dir=$(mktemp -d "${TMPDIR:-/tmp}/gg-live-gateway-XXXXXX")
@@ -44,14 +58,6 @@ fi
 # stops the gateway even if the TERM below never comes.
 coproc GW { exec "$gateway" "${gateway_args[@]}"; }
 gw_pid=$GW_PID
-stop_gateway() {
-  if kill -0 "$gw_pid" 2>/dev/null; then
-    kill -TERM "$gw_pid" 2>/dev/null || true
-    wait "$gw_pid" 2>/dev/null || true
-  fi
-  [ -z "${dir:-}" ] || rm -rf "$dir"
-}
-trap stop_gateway EXIT
 
 if ! read -r -t 30 -u "${GW[0]}" target; then
   echo "with_live_gateway: $gateway printed no address within 30 s" >&2

@@ -83,7 +83,8 @@ export interface ClientOptions {
   /** true: TLS even without files (system CAs); false: plaintext, ignoring the environment. */
   tls?: boolean;
   /** The caller's bearer secret, sent as `authorization: Bearer <secret>`.
-   * Default $GITLAB_GATEWAY_CALLER_TOKEN; '' or null: none. */
+   * Default $GITLAB_GATEWAY_CALLER_TOKEN; '' or null: none. Trimmed; only
+   * visible ASCII (0x21-0x7E), else the constructor throws a TypeError. */
   callerToken?: string | null;
   channelCredentials?: ChannelCredentials;
   channelOptions?: ChannelOptions;
@@ -101,7 +102,7 @@ export interface PaginateOptions extends RequestOptions {
 }
 
 export interface UploadOptions extends RequestOptions {
-  /** The Content-Type header. */
+  /** The Content-Type header, replacing one of the headers. */
   contentType?: string;
   /** The body's length, sent as Content-Length; known for Buffers and
    * fs.ReadStreams of a whole file, else the body is sent chunked. */

@@ -42,8 +42,28 @@ function tlsCredentials({ tls, caFile, certFile, keyFile }) {
       + '(GITLAB_GATEWAY_CERT_FILE, GITLAB_GATEWAY_KEY_FILE)');
   }
   if (!tls && !ca && !cert) return null;
-  return grpc.credentials.createSsl(ca ? fs.readFileSync(ca) : null,
+  return grpc.credentials.createSsl(ca ? readCa(ca) : null,
     key ? fs.readFileSync(key) : null, cert ? fs.readFileSync(cert) : null);
+}
+
+function readCa(file) {
+  const pem = fs.readFileSync(file);
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new TypeError(`CA file ${file}: no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  }
+  return pem;
+}
+
+// The caller token (option, else $GITLAB_GATEWAY_CALLER_TOKEN), trimmed, or
+// ''. One with a character gRPC metadata cannot carry is refused naming the
+// option and variable, never the value (grpc-js's own error would show it).
+function callerTokenSetting(option) {
+  const token = String(setting(option, 'GITLAB_GATEWAY_CALLER_TOKEN') ?? '').trim();
+  if (!/^[\x21-\x7e]*$/.test(token)) {
+    throw new TypeError('the caller token (callerToken or GITLAB_GATEWAY_CALLER_TOKEN) '
+      + 'may hold only visible ASCII characters (0x21-0x7E)');
+  }
+  return token;
 }
 
 function pairs(mappingOrPairs) {
@@ -118,8 +138,29 @@ class Client {
   // and paginate, none), channelOptions.
   constructor(target, options = {}) {
     this.target = target || process.env.GITLAB_GATEWAY_TARGET || DEFAULT_TARGET;
-    const loaded = grpc.loadPackageDefinition(packageDefinition());
-    const { Gateway } = loaded.gitlab.gateway.v1;
+    // Every check before the channel exists: a refusal leaves nothing open.
+    // Not enumerable: console.log(client) must not print the bearer.
+    Object.defineProperty(this, 'metadata', { value: new grpc.Metadata(), writable: true });
+    for (const [k, v] of Object.entries(options.metadata ?? {})) {
+      try {
+        this.metadata.set(k, v);
+      } catch {
+        // grpc-js's message shows the value, maybe a secret.
+        throw new TypeError(`metadata "${k}": a key or value gRPC metadata cannot carry`);
+      }
+    }
+    const hasAuthorization = this.metadata.get('authorization').length > 0;
+    if (options.callerToken && hasAuthorization) {
+      throw new TypeError('give callerToken or an authorization metadata entry, not both');
+    }
+    if (!hasAuthorization) {
+      const callerToken = callerTokenSetting(options.callerToken);
+      if (callerToken) this.metadata.set('authorization', `Bearer ${callerToken}`);
+    }
+    const tokens = ['privateToken', 'oauthToken', 'jobToken']
+      .filter((k) => options[k] !== undefined);
+    if (tokens.length > 1) throw new TypeError('give at most one of privateToken, oauthToken, jobToken');
+    this.credentials = tokens.length ? { [tokens[0]]: options[tokens[0]] } : null;
     let credentials = options.channelCredentials;
     if (credentials) {
       if (options.caFile || options.certFile || options.keyFile || options.tls != null) {
@@ -128,22 +169,11 @@ class Client {
     } else {
       credentials = tlsCredentials(options);
     }
+    const loaded = grpc.loadPackageDefinition(packageDefinition());
+    const { Gateway } = loaded.gitlab.gateway.v1;
     this.stub = new Gateway(this.target,
       credentials ?? grpc.credentials.createInsecure(),
       options.channelOptions ?? {});
-    // Not enumerable: console.log(client) must not print the bearer.
-    Object.defineProperty(this, 'metadata', { value: new grpc.Metadata(), writable: true });
-    for (const [k, v] of Object.entries(options.metadata ?? {})) this.metadata.set(k, v);
-    const hasAuthorization = this.metadata.get('authorization').length > 0;
-    if (options.callerToken && hasAuthorization) {
-      throw new TypeError('give callerToken or an authorization metadata entry, not both');
-    }
-    const callerToken = (setting(options.callerToken, 'GITLAB_GATEWAY_CALLER_TOKEN') ?? '').trim();
-    if (callerToken && !hasAuthorization) this.metadata.set('authorization', `Bearer ${callerToken}`);
-    const tokens = ['privateToken', 'oauthToken', 'jobToken']
-      .filter((k) => options[k] !== undefined);
-    if (tokens.length > 1) throw new TypeError('give at most one of privateToken, oauthToken, jobToken');
-    this.credentials = tokens.length ? { [tokens[0]]: options[tokens[0]] } : null;
     this.timeoutMs = options.timeoutMs ?? 60000;
     this.streamTimeoutMs = options.streamTimeoutMs ?? null;
   }
@@ -265,20 +295,22 @@ class Client {
   // backpressure in pieces of at most chunkSize (1 MiB). size: the body's
   // length, sent as Content-Length (another length fails the upload); known
   // for Buffers and fs.ReadStreams of a whole file, else sent chunked.
-  // contentType: the Content-Type header. Never retried.
+  // contentType: the Content-Type header (replacing one of the headers or
+  // the request). Never retried.
   upload(requestOrPath, body, options = {}) {
     const { contentType, size, chunkSize, ...rest } = options;
     let request;
     if (typeof requestOrPath === 'string') {
-      const headers = pairs(rest.headers);
-      if (contentType !== undefined) headers.push(['Content-Type', contentType]);
-      request = makeRequest(requestOrPath, { method: 'PUT', ...rest, headers });
+      request = makeRequest(requestOrPath, { method: 'PUT', ...rest });
     } else {
       request = { ...requestOrPath };
       if (!request.method) request.method = String(rest.method ?? 'PUT').toUpperCase();
-      if (contentType !== undefined) {
-        request.headers = [...(request.headers ?? []), { name: 'Content-Type', value: contentType }];
-      }
+    }
+    if (contentType !== undefined) {
+      // Replaces a Content-Type of the headers: GitLab gets one.
+      request.headers = [...(request.headers ?? [])
+        .filter((h) => String(h.name).toLowerCase() !== 'content-type'),
+      { name: 'Content-Type', value: contentType }];
     }
     return transfers.sendUpload(
       (callback) => this.stub.Upload(this.metadata, this.callOptions(this.streamTimeoutMs), callback),

@@ -106,6 +106,28 @@ def _read(path):
         return f.read()
 
 
+def _caller_token(caller_token):
+    """The caller token (option, else $GITLAB_GATEWAY_CALLER_TOKEN),
+    trimmed, or None. One with a character gRPC metadata cannot carry is
+    refused naming the option and variable, never the value (grpc's own
+    error would show it)."""
+    token = (_setting(caller_token, "GITLAB_GATEWAY_CALLER_TOKEN")
+             or "").strip()
+    if any(not 0x21 <= ord(c) <= 0x7E for c in token):
+        raise ValueError("the caller token (caller_token or "
+                         "GITLAB_GATEWAY_CALLER_TOKEN) may hold only visible "
+                         "ASCII characters (0x21-0x7E)")
+    return token or None
+
+
+def _read_ca(path):
+    pem = _read(path)
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise ValueError(f"CA file {path}: no PEM certificate "
+                         "(-----BEGIN CERTIFICATE-----)")
+    return pem
+
+
 def _tls_credentials(tls, ca_file, cert_file, key_file):
     """grpc.ChannelCredentials for the TLS options, or None (plaintext)."""
     explicit = [n for n, v in (("ca_file", ca_file), ("cert_file", cert_file),
@@ -123,7 +145,7 @@ def _tls_credentials(tls, ca_file, cert_file, key_file):
     if not (tls or ca_file or cert_file):
         return None
     return grpc.ssl_channel_credentials(
-        root_certificates=_read(ca_file) if ca_file else None,
+        root_certificates=_read_ca(ca_file) if ca_file else None,
         private_key=_read(key_file) if key_file else None,
         certificate_chain=_read(cert_file) if cert_file else None)
 
@@ -159,6 +181,25 @@ class Client:
                  options=()):
         self.target = target or os.environ.get("GITLAB_GATEWAY_TARGET",
                                                DEFAULT_TARGET)
+        # Every check before the channel exists: a refusal leaves nothing
+        # open.
+        self._metadata = tuple(metadata)
+        has_authorization = any(k.lower() == "authorization"
+                                for k, _ in self._metadata)
+        if caller_token and has_authorization:
+            raise ValueError("give caller_token or an authorization "
+                             "metadata entry, not both")
+        if not has_authorization:
+            token = _caller_token(caller_token)
+            if token:
+                self._metadata += (("authorization", f"Bearer {token}"),)
+        tokens = {"private_token": private_token, "oauth_token": oauth_token,
+                  "job_token": job_token}
+        given = {k: v for k, v in tokens.items() if v is not None}
+        if len(given) > 1:
+            raise ValueError("give at most one of private_token, "
+                             "oauth_token, job_token")
+        self._credentials = gateway_pb2.Credentials(**given) if given else None
         if channel is not None or channel_credentials is not None:
             if ca_file or cert_file or key_file or tls is not None:
                 raise ValueError("give either channel/channel_credentials or "
@@ -174,24 +215,6 @@ class Client:
         else:
             self._channel = grpc.insecure_channel(self.target, options)
         self._stub = gateway_pb2_grpc.GatewayStub(self._channel)
-        self._metadata = tuple(metadata)
-        has_authorization = any(k.lower() == "authorization"
-                                for k, _ in self._metadata)
-        if caller_token and has_authorization:
-            raise ValueError("give caller_token or an authorization "
-                             "metadata entry, not both")
-        if not has_authorization:
-            token = (_setting(caller_token, "GITLAB_GATEWAY_CALLER_TOKEN")
-                     or "").strip()
-            if token:
-                self._metadata += (("authorization", f"Bearer {token}"),)
-        tokens = {"private_token": private_token, "oauth_token": oauth_token,
-                  "job_token": job_token}
-        given = {k: v for k, v in tokens.items() if v is not None}
-        if len(given) > 1:
-            raise ValueError("give at most one of private_token, "
-                             "oauth_token, job_token")
-        self._credentials = gateway_pb2.Credentials(**given) if given else None
         self.timeout = timeout
         self.stream_timeout = stream_timeout
 
@@ -378,26 +401,32 @@ class Client:
         bytes (e.g. a generator). size: the body's length, sent as
         Content-Length (a body of another length fails the upload); found
         by itself for bytes, io.BytesIO and regular files, else the body is
-        sent chunked. content_type: the Content-Type header. Other
-        keywords as execute's. Bounded by stream_timeout.
+        sent chunked. content_type: the Content-Type header (replacing one
+        in the headers or the request). request_or_path: a path, a Request
+        or a dict of make_request keywords; other keywords as execute's.
+        Bounded by stream_timeout.
 
             with open("tool.bin", "rb") as f:
                 gw.upload(project_path(p, "packages/generic/tool/1.0/tool.bin"),
                           f, content_type="application/octet-stream")
         """
         if isinstance(request_or_path, str):
-            headers = _pairs(kwargs.pop("headers", None))
-            if content_type is not None:
-                headers.append(("Content-Type", content_type))
-            request = make_request(request_or_path, method, headers=headers,
-                                   **kwargs)
+            request = make_request(request_or_path, method, **kwargs)
+        elif isinstance(request_or_path, dict):
+            request = make_request(**request_or_path)
         else:
             request = gateway_pb2.Request()
             request.CopyFrom(request_or_path)
-            if not request.method:
-                request.method = method.upper()
-            if content_type is not None:
-                request.headers.add(name="Content-Type", value=content_type)
+        if not request.method:
+            request.method = method.upper()
+        if content_type is not None:
+            # Replaces a Content-Type of the headers: GitLab gets one.
+            kept = [gateway_pb2.Header(name=h.name, value=h.value)
+                    for h in request.headers
+                    if h.name.lower() != "content-type"]
+            del request.headers[:]
+            request.headers.extend(kept)
+            request.headers.add(name="Content-Type", value=content_type)
         if not isinstance(chunk_size, int) or chunk_size <= 0:
             raise ValueError(f"chunk_size must be a positive int, not "
                              f"{chunk_size!r}")

@@ -2,6 +2,10 @@
 // tarball into a consumer project, against a live gateway + the demo GitLab
 // (tests/client/demo_gitlab.h). Run by run_client_test.sh with node --test.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
 import { after, test } from 'node:test';
 
 import gg from 'gitlab-gateway-client';
@@ -170,4 +174,65 @@ test('an unreachable gateway is a GatewayError', async () => {
   } finally {
     none.close();
   }
+});
+
+// The @grpc/grpc-js the package itself loads.
+const require = createRequire(import.meta.url);
+const grpc = require(require.resolve('@grpc/grpc-js',
+  { paths: [path.dirname(require.resolve('gitlab-gateway-client'))] }));
+
+const SECRET = 'SECRET-d0d0';
+
+// new Client(...) throws a TypeError matching `want`, without the secret,
+// before making channel credentials (so before any channel).
+function assertRefused(want, options) {
+  const made = [];
+  const { createInsecure, createSsl } = grpc.credentials;
+  grpc.credentials.createInsecure = (...a) => { made.push('insecure'); return createInsecure(...a); };
+  grpc.credentials.createSsl = (...a) => { made.push('ssl'); return createSsl(...a); };
+  try {
+    assert.throws(() => new gg.Client('127.0.0.1:1', options), (e) => {
+      assert.ok(e instanceof TypeError, String(e));
+      assert.match(e.message, want);
+      assert.ok(!e.message.includes(SECRET), e.message);
+      return true;
+    });
+  } finally {
+    Object.assign(grpc.credentials, { createInsecure, createSsl });
+  }
+  assert.deepEqual(made, []);
+}
+
+test('a caller token metadata cannot carry is refused without showing it', () => {
+  const saved = process.env.GITLAB_GATEWAY_CALLER_TOKEN;
+  delete process.env.GITLAB_GATEWAY_CALLER_TOKEN;
+  try {
+    for (const token of [`a\t${SECRET}`, `${SECRET}\nx`, `${SECRET}\u00e9`]) {
+      assertRefused(/callerToken or GITLAB_GATEWAY_CALLER_TOKEN/, { callerToken: token });
+    }
+    process.env.GITLAB_GATEWAY_CALLER_TOKEN = `${SECRET}\tx`;
+    assertRefused(/GITLAB_GATEWAY_CALLER_TOKEN/, {});
+    delete process.env.GITLAB_GATEWAY_CALLER_TOKEN;
+    // Surrounding whitespace (a file's newline) is trimmed, not refused.
+    const trimmed = new gg.Client('127.0.0.1:1', { callerToken: ` ${SECRET}\n` });
+    assert.deepEqual(trimmed.metadata.get('authorization'), [`Bearer ${SECRET}`]);
+    trimmed.close();
+  } finally {
+    if (saved === undefined) delete process.env.GITLAB_GATEWAY_CALLER_TOKEN;
+    else process.env.GITLAB_GATEWAY_CALLER_TOKEN = saved;
+  }
+});
+
+test('conflicting options open no channel', () => {
+  assertRefused(/not both/, { callerToken: SECRET, metadata: { authorization: 'Bearer x' } });
+  assertRefused(/at most one/, { privateToken: 'a', jobToken: 'b' });
+  assertRefused(/go together/, { certFile: '/c.pem' });
+});
+
+test('a CA file that is not PEM is refused naming it', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gg-ca-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'not-a-ca.pem');
+  fs.writeFileSync(file, 'not a certificate\n');
+  assertRefused(new RegExp(`CA file ${file}`), { caFile: file });
 });

@@ -156,6 +156,22 @@ test('upload reads a Readable, an async iterable and a Buffer', async () => {
   assertArrived(await gw.upload(gg.makeRequest(PACKAGE), expected.subarray(0, 10)), 10);
 });
 
+test('upload contentType replaces the Content-Type of the headers', async () => {
+  const plain = { 'Content-Type': 'text/plain' };
+  for (const [request, options] of [
+    [PACKAGE, { headers: { 'content-type': 'text/plain' } }],
+    [PACKAGE, { headers: [['Content-Type', 'text/plain']] }],
+    [gg.makeRequest(PACKAGE, { headers: plain }), {}],
+  ]) {
+    const response = await gw.upload(request, expected.subarray(0, 10),
+      { ...options, contentType: 'application/x-tar' });
+    assert.equal(assertArrived(response, 10).content_type, 'application/x-tar');
+  }
+  // Without contentType the headers' own is sent.
+  const response = await gw.upload(PACKAGE, Buffer.from('x'), { headers: plain });
+  assert.equal(gg.jsonBody(response).content_type, 'text/plain');
+});
+
 test('upload errors are typed', async () => {
   await assert.rejects(gw.upload(gg.projectPath(7, 'packages/generic/t/1/t.bin'), Buffer.from('x')),
     (e) => e instanceof gg.GitlabNotFoundError && e.responseCode === 404);

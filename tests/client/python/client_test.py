@@ -2,8 +2,10 @@
 (tests/client/demo_gitlab.h). Run by run_python_client_test.sh with the
 package installed from client/python into a fresh venv, as a user would."""
 import os
+import tempfile
 import threading
 import unittest
+from unittest import mock
 
 import gitlab_gateway as gg
 
@@ -167,6 +169,55 @@ class ClientTest(unittest.TestCase):
             with self.assertRaises(gg.GatewayError) as caught:
                 gw.get("/projects/42")
         self.assertEqual(caught.exception.code.name, "UNAVAILABLE")
+
+
+class ConstructorChecksTest(unittest.TestCase):
+    """Refusals of the constructor: before any channel exists, and never
+    showing the caller token."""
+
+    SECRET = "SECRET-d0d0"
+
+    def setUp(self):
+        saved = os.environ.pop("GITLAB_GATEWAY_CALLER_TOKEN", None)
+        if saved is not None:
+            self.addCleanup(os.environ.__setitem__,
+                            "GITLAB_GATEWAY_CALLER_TOKEN", saved)
+
+    def assert_refused(self, want, **kwargs):
+        with mock.patch("grpc.insecure_channel") as insecure, \
+                mock.patch("grpc.secure_channel") as secure:
+            with self.assertRaises(ValueError) as caught:
+                gg.Client("127.0.0.1:1", **kwargs)
+        self.assertIn(want, str(caught.exception))
+        self.assertNotIn(self.SECRET, str(caught.exception))
+        insecure.assert_not_called()
+        secure.assert_not_called()
+
+    def test_a_caller_token_metadata_cannot_carry_is_refused_unshown(self):
+        for token in (f"a\t{self.SECRET}", f"{self.SECRET}\nx",
+                      f"{self.SECRET}\u00e9"):
+            self.assert_refused("caller_token", caller_token=token)
+        os.environ["GITLAB_GATEWAY_CALLER_TOKEN"] = f"{self.SECRET}\tx"
+        try:
+            self.assert_refused("GITLAB_GATEWAY_CALLER_TOKEN")
+        finally:
+            del os.environ["GITLAB_GATEWAY_CALLER_TOKEN"]
+        # Surrounding whitespace (a file's newline) is trimmed, not refused.
+        with gg.Client("127.0.0.1:1", caller_token=f" {self.SECRET}\n") as gw:
+            self.assertIn(("authorization", f"Bearer {self.SECRET}"),
+                          gw._metadata)
+
+    def test_conflicting_options_open_no_channel(self):
+        self.assert_refused("not both", caller_token=self.SECRET,
+                            metadata=[("authorization", "Bearer x")])
+        self.assert_refused("at most one", private_token="a", job_token="b")
+        self.assert_refused("go together", cert_file="/c.pem")
+
+    def test_a_ca_file_that_is_not_pem_is_refused_naming_it(self):
+        with tempfile.NamedTemporaryFile(suffix="-not-a-ca.pem") as f:
+            f.write(b"not a certificate\n")
+            f.flush()
+            self.assert_refused(f.name, ca_file=f.name)
 
 
 if __name__ == "__main__":

@@ -150,6 +150,30 @@ class TransfersTest(unittest.TestCase):
         self.assert_arrived(self.gw.upload(gg.make_request(PACKAGE),
                                            self.expected[:10]), 10)
 
+    def test_upload_content_type_replaces_the_one_of_the_headers(self):
+        plain = {"Content-Type": "text/plain"}
+        for request, kwargs in (
+                (PACKAGE, {"headers": {"content-type": "text/plain"}}),
+                ({"path": PACKAGE, "headers": plain}, {}),
+                (gg.make_request(PACKAGE, "POST", headers=plain), {})):
+            echo = gg.json_body(self.gw.upload(
+                request, b"x" * 10, content_type="application/x-tar",
+                **kwargs))
+            self.assertEqual(echo["content_type"], "application/x-tar")
+            self.assertEqual(echo["size"], 10)
+        # Without content_type the headers' own is sent.
+        echo = gg.json_body(self.gw.upload(
+            PACKAGE, b"x", headers={"Content-Type": "text/plain"}))
+        self.assertEqual(echo["content_type"], "text/plain")
+
+    def test_upload_takes_a_dict_request_as_execute_does(self):
+        echo = gg.json_body(self.gw.upload(
+            {"path": PACKAGE, "method": "post"}, self.expected[:7]))
+        self.assertEqual(echo["method"], "POST")
+        self.assertEqual(echo["size"], 7)
+        echo = gg.json_body(self.gw.upload({"path": PACKAGE}, b"abc"))
+        self.assertEqual(echo["method"], "PUT")
+
     def test_upload_of_unknown_size_is_sent_chunked(self):
         # The demo GitLab refuses chunked request bodies with 411 (as
         # tests/server/upload_test.cc relies on): GitLab's answer shows the
