@@ -5,13 +5,13 @@ import (
 	"strings"
 	"time"
 
-	"gitlab-gateway/client/go/gatewayv1"
 	"github.com/golang/protobuf/ptypes" //nolint: Debian's genproto messages are APIv1
-	"google.golang.org/protobuf/types/known/anypb"
+	"gitlab-gateway/client/go/gatewayv1"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // Kind classifies an Error like python-gitlab's exception classes.

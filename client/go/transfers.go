@@ -74,15 +74,7 @@ func (b *DownloadBody) Header(name string) string {
 // Read implements io.Reader over the body's chunks.
 func (b *DownloadBody) Read(p []byte) (int, error) {
 	for len(b.buf) == 0 && b.err == nil {
-		chunk, err := b.stream.Recv()
-		switch {
-		case err == io.EOF:
-			b.err = io.EOF
-		case err != nil:
-			b.err = ErrorFromRPC(err)
-		default:
-			b.buf = chunk.GetData()
-		}
+		b.receive()
 	}
 	if len(b.buf) == 0 {
 		return 0, b.err
@@ -111,15 +103,21 @@ func (b *DownloadBody) WriteTo(w io.Writer) (int64, error) {
 			}
 			return total, b.err
 		}
-		chunk, err := b.stream.Recv()
-		switch {
-		case err == io.EOF:
-			b.err = io.EOF
-		case err != nil:
-			b.err = ErrorFromRPC(err)
-		default:
-			b.buf = chunk.GetData()
-		}
+		b.receive()
+	}
+}
+
+// receive takes the next chunk into buf, or the stream's end or error into
+// err (io.EOF at the end, the typed *Error otherwise).
+func (b *DownloadBody) receive() {
+	chunk, err := b.stream.Recv()
+	switch {
+	case err == io.EOF:
+		b.err = io.EOF
+	case err != nil:
+		b.err = ErrorFromRPC(err)
+	default:
+		b.buf = chunk.GetData()
 	}
 }
 

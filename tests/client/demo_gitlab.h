@@ -45,7 +45,6 @@
 //
 // The handler is thread-safe (pure function of the request).
 
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -58,6 +57,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "tests/support/fake_gitlab.h"
+#include "tests/support/sha256_hex.h"
 
 namespace gitlab_gateway::testing {
 
@@ -80,14 +80,6 @@ inline std::string DemoJsonString(absl::string_view s) {
 // chunks out of order or repeated change the bytes).
 inline constexpr uint64_t kDemoBigFileSize = 3 * 1048576 + 12345;
 inline char DemoBigFileByte(uint64_t i) { return static_cast<char>(i % 251); }
-
-inline std::string DemoSha256Hex(absl::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), size));
-}
 
 // GET .../repository/files/<file>/raw: the big file, or a 404 for others.
 inline Reply DemoRawFile(absl::string_view file) {
@@ -127,7 +119,7 @@ inline Reply DemoPackageUpload(const RecordedRequest& r) {
       201, absl::StrCat(R"({"message":"201 Created","method":)",
                         DemoJsonString(r.method), R"(,"size":)", r.body_size,
                         R"(,"sha256":")",
-                        r.body.size() == r.body_size ? DemoSha256Hex(r.body)
+                        r.body.size() == r.body_size ? Sha256Hex(r.body)
                                                      : "",
                         R"(","fnv1a":")", absl::Hex(r.body_hash, absl::kZeroPad16),
                         R"(","content_type":)", header("Content-Type"),

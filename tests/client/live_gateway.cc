@@ -22,12 +22,10 @@
 //   policy.json       example-app (by bearer or by certificate) may spend
 //                     the default token on anything, sudo and GraphQL too
 // --mtls (with --secure): client certificates from ca.pem are required.
-#include <signal.h>
-#include <unistd.h>
-
 #include <openssl/rand.h>
-#include <openssl/sha.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +40,7 @@
 #include "service/server/gateway_server.h"
 #include "tests/client/demo_gitlab.h"
 #include "tests/support/fake_gitlab.h"
+#include "tests/support/sha256_hex.h"
 #include "tests/support/test_certs.h"
 
 namespace {
@@ -72,14 +71,6 @@ bool HasFlag(int argc, char** argv, const char* flag) {
   return false;
 }
 
-std::string Sha256Hex(const std::string& secret) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
-         digest);
-  return absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char*>(digest), sizeof(digest)));
-}
-
 // --secure: the files listed at the top, and the config using them.
 absl::Status MakeSecure(const std::string& dir, bool mtls,
                         gitlab_gateway::server::GatewayConfig& config) {
@@ -99,15 +90,15 @@ absl::Status MakeSecure(const std::string& dir, bool mtls,
   if (RAND_bytes(random, sizeof(random)) != 1) {
     return absl::InternalError("RAND_bytes failed");
   }
-  const std::string secret = absl::StrCat(
-      "example-app-",
-      absl::BytesToHexString(absl::string_view(
-          reinterpret_cast<const char*>(random), sizeof(random))));
+  const std::string secret =
+      absl::StrCat("example-app-",
+                   absl::BytesToHexString(absl::string_view(
+                       reinterpret_cast<const char*>(random), sizeof(random))));
   const std::string token_file = dir + "/caller-token";
   std::ofstream(token_file) << secret << "\n";
   chmod(token_file.c_str(), 0600);
-  std::ofstream(dir + "/callers") << "example-app " << Sha256Hex(secret)
-                                  << "\n";
+  std::ofstream(dir + "/callers")
+      << "example-app " << gitlab_gateway::testing::Sha256Hex(secret) << "\n";
   std::ofstream(dir + "/policy.json") << R"({"callers": [
   {"name": "example-app", "credentials": ["default"],
    "sudo": {"any_user": true}, "graphql": true},

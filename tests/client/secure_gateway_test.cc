@@ -17,6 +17,7 @@
 #include "tests/client/subprocess.h"
 #include "tests/server/gateway_harness.h"
 #include "tests/support/test_certs.h"
+#include "tests/support/sha256_hex.h"
 
 namespace gitlab_gateway::testing {
 namespace {
@@ -26,17 +27,6 @@ using ::testing::Not;
 
 constexpr char kToken[] = "ci-TOKEN-3e81f0";
 constexpr char kWrongToken[] = "wrong-TOKEN-c0ffee";
-
-// The digest as the README tells operators to compute it.
-std::string Sha256Hex(const std::string& secret) {
-  std::string out;
-  FILE* p =
-      popen(absl::StrCat("printf %s '", secret, "' | sha256sum").c_str(), "r");
-  char buf[128] = {0};
-  if (p != nullptr && std::fgets(buf, sizeof(buf), p) != nullptr) out = buf;
-  if (p != nullptr) pclose(p);
-  return out.substr(0, 64);
-}
 
 class SecureGatewayTest : public ::testing::Test {
  protected:

@@ -16,6 +16,7 @@
 #include "tests/server/gateway_harness.h"
 #include "tests/support/test_certs.h"
 #include "tests/support/tls_channel.h"
+#include "tests/support/sha256_hex.h"
 
 namespace gitlab_gateway::testing {
 namespace {
@@ -28,9 +29,8 @@ constexpr char kAliceSecret[] = "alice-SECRET-5b1e9c";
 constexpr char kBobSecret[] = "bob-SECRET-0d44a7";
 constexpr char kWrongSecret[] = "wrong-SECRET-9f2c31";
 constexpr char kPastedSecret[] = "pasted-SECRET-77aa01";
-// The digest as the README tells operators to compute it:
-// printf %s "$secret" | sha256sum.
-std::string Sha256Hex(const std::string& secret) {
+// What the README tells operators to run: printf %s "$secret" | sha256sum.
+std::string Sha256sumPrints(const std::string& secret) {
   std::string out;
   FILE* p =
       popen(absl::StrCat("printf %s '", secret, "' | sha256sum").c_str(), "r");
@@ -110,6 +110,9 @@ TEST_F(CallerBearerTest, DigestsAreWhatSha256sumPrints) {
   // own constants).
   EXPECT_EQ(Sha256Hex("hello"),
             "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+  for (const char* secret : {kAliceSecret, kBobSecret}) {
+    EXPECT_EQ(Sha256Hex(secret), Sha256sumPrints(secret));
+  }
 }
 
 TEST_F(CallerBearerTest, AWrongBearerIsRefusedOnEveryRpcAndNothingGoesUp) {

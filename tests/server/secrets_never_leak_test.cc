@@ -10,7 +10,6 @@
 // The secrets are data: add a row to Secrets() for each new kind (bearer
 // secrets of the callers file, named credentials) and use it in a call.
 #include <fcntl.h>
-#include <openssl/sha.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -26,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "tests/server/access_log_reader.h"
 #include "tests/server/gateway_harness.h"
+#include "tests/support/sha256_hex.h"
 
 namespace gitlab_gateway::testing {
 namespace {
@@ -62,14 +62,6 @@ const std::string& SecretOf(absl::string_view what) {
   }
   ADD_FAILURE() << "no secret " << what;
   std::abort();
-}
-
-std::string Sha256Hex(const std::string& secret) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
-         digest);
-  return absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 // Redirects this process's stderr (fd 2) into a file while alive.

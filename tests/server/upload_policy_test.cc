@@ -2,7 +2,6 @@
 // judged on the size it announces before anything goes upstream, the stream
 // is held to that size, and an Upload without a size is refused for a caller
 // whose rule limits bodies (its size cannot be judged up front).
-#include <openssl/sha.h>
 
 #include <cstdio>
 #include <fstream>
@@ -14,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "tests/server/gateway_harness.h"
 #include "tests/server/policy_harness.h"
+#include "tests/support/sha256_hex.h"
 
 namespace gitlab_gateway::testing {
 namespace {
@@ -21,14 +21,6 @@ namespace {
 constexpr char kBotSecret[] = "upload-policy-bot-secret";
 constexpr char kFreeSecret[] = "upload-policy-free-secret";
 constexpr char kPackage[] = "/projects/7/packages/generic/tool/1.0/tool.bin";
-
-std::string Sha256Hex(const std::string& secret) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
-         digest);
-  return absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char*>(digest), sizeof(digest)));
-}
 
 class UploadPolicyTest : public ::testing::Test {
  protected:
