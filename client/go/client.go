@@ -325,18 +325,7 @@ func (c *Client) Batch(ctx context.Context, in <-chan *gatewayv1.Request,
 			}
 		}
 	}()
-	for {
-		resp, err := stream.Recv()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return ErrorFromRPC(err)
-		}
-		if err := each(resp); err != nil {
-			return err
-		}
-	}
+	return receiveAll(stream, each)
 }
 
 // Paginate calls page for every page of a GitLab list, in order.
@@ -350,6 +339,14 @@ func (c *Client) Paginate(ctx context.Context, r *gatewayv1.Request, maxPages in
 	if err != nil {
 		return ErrorFromRPC(err)
 	}
+	return receiveAll(stream, page)
+}
+
+// receiveAll hands every Response of a server stream to each until the
+// stream ends (nil), fails (its typed *Error) or each returns an error.
+func receiveAll(stream interface {
+	Recv() (*gatewayv1.Response, error)
+}, each func(*gatewayv1.Response) error) error {
 	for {
 		resp, err := stream.Recv()
 		if err == io.EOF {
@@ -358,7 +355,7 @@ func (c *Client) Paginate(ctx context.Context, r *gatewayv1.Request, maxPages in
 		if err != nil {
 			return ErrorFromRPC(err)
 		}
-		if err := page(resp); err != nil {
+		if err := each(resp); err != nil {
 			return err
 		}
 	}
