@@ -128,6 +128,12 @@ absl::StatusOr<Credential> LoadCredentialFile(const std::string& path,
   if (token.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(what, " is empty"));
   }
+  return CheckedCredential(kind, token, what);
+}
+
+absl::StatusOr<Credential> CheckedCredential(TokenKind kind,
+                                             absl::string_view token,
+                                             absl::string_view what) {
   if (token.find_first_of("\r\n") != absl::string_view::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " holds more than one line"));

@@ -53,6 +53,13 @@ std::string CredentialKey(const Credential& credential);
 inline constexpr size_t kMaxTokenBytes = 4096;
 std::optional<std::string> TokenProblem(absl::string_view token);
 
+// `token` (already trimmed) as a Credential of `kind`, or an error naming
+// `what` (never the token): several lines, or a token TokenProblem()
+// refuses. Shared by the token file and the named-credentials directory.
+absl::StatusOr<Credential> CheckedCredential(TokenKind kind,
+                                             absl::string_view token,
+                                             absl::string_view what);
+
 // Reads a token file (a mounted Kubernetes Secret, for instance): surrounding
 // whitespace and the trailing newline are trimmed; an empty file, several
 // lines, or a token TokenProblem() refuses are errors. Error messages name

@@ -49,14 +49,7 @@ absl::StatusOr<Credential> ParseCredentialText(absl::string_view text,
       break;
     }
   }
-  if (token.find_first_of("\r\n") != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " holds more than one line"));
-  }
-  if (std::optional<std::string> problem = TokenProblem(token)) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": token ", *problem));
-  }
-  return Credential{kind, std::string(token)};
+  return CheckedCredential(kind, token, what);
 }
 
 absl::StatusOr<NamedCredentials> LoadCredentialsDir(const std::string& dir,
