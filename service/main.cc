@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/server/config_from_flags.h"
+#include "service/server/cpu_scheduling.h"
 #include "service/server/gateway_server.h"
 #include "service/server/log.h"
 #include "service/usage.h"
@@ -120,10 +121,11 @@ ABSL_FLAG(std::string, callers_file,
           "callers and the SHA-256 of their bearer secrets, one \"name "
           "sha256hex\" per line; re-read when it changes "
           "[env GITLAB_GATEWAY_CALLERS_FILE]");
-ABSL_FLAG(std::string, health_listen,
-          EnvOr("GITLAB_GATEWAY_HEALTH_LISTEN", Defaults().health_listen),
-          "plaintext address serving only grpc.health.v1 (probes when the "
-          "gRPC port speaks TLS); empty = none [env GITLAB_GATEWAY_HEALTH_LISTEN]");
+ABSL_FLAG(
+    std::string, health_listen,
+    EnvOr("GITLAB_GATEWAY_HEALTH_LISTEN", Defaults().health_listen),
+    "plaintext address serving only grpc.health.v1 (probes when the "
+    "gRPC port speaks TLS); empty = none [env GITLAB_GATEWAY_HEALTH_LISTEN]");
 ABSL_FLAG(std::string, credentials_dir,
           EnvOr("GITLAB_GATEWAY_CREDENTIALS_DIR", Defaults().credentials_dir),
           "directory of named GitLab credentials, one file per name holding "
@@ -242,6 +244,12 @@ ABSL_FLAG(int, trim_after_burst,
           "after this many calls were in flight or queued at once, return "
           "freed memory to the kernel once the gateway is idle again; 0 "
           "disables [env GITLAB_GATEWAY_TRIM_AFTER_BURST]");
+ABSL_FLAG(bool, sched_batch,
+          EnvBoolOr("GITLAB_GATEWAY_SCHED_BATCH", Defaults().sched_batch),
+          "run every gateway thread under Linux SCHED_BATCH: a woken thread "
+          "does not preempt the running one, so hand-offs between gRPC and "
+          "the engine are batched (bench/README.md) "
+          "[env GITLAB_GATEWAY_SCHED_BATCH]");
 ABSL_FLAG(absl::Duration, shutdown_grace,
           EnvDurationOr("GITLAB_GATEWAY_SHUTDOWN_GRACE",
                         Defaults().shutdown_grace),
@@ -314,6 +322,7 @@ gitlab_gateway::server::FlagValues ReadFlags() {
   flags.max_timeout = absl::GetFlag(FLAGS_max_timeout);
   flags.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
   flags.trim_after_burst = absl::GetFlag(FLAGS_trim_after_burst);
+  flags.sched_batch = absl::GetFlag(FLAGS_sched_batch);
   flags.max_download_mb = absl::GetFlag(FLAGS_max_download_mb);
   flags.max_upload_mb = absl::GetFlag(FLAGS_max_upload_mb);
   flags.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
@@ -367,6 +376,14 @@ int main(int argc, char** argv) {
             "a default token but no --policy_file: no caller may spend it "
             "(see README: Security model, or --allow_anonymous_default_token "
             "for local development)");
+  }
+
+  // Before any thread starts: every thread inherits the policy.
+  if (flags.sched_batch) {
+    if (absl::Status s = gitlab_gateway::server::UseBatchScheduling();
+        !s.ok()) {
+      LogLine("WARN", "%s; threads run under SCHED_OTHER", s.message());
+    }
   }
 
   // Block the signals before any thread starts, then wait for them here.

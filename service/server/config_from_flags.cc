@@ -64,6 +64,7 @@ constexpr FlagEnv kFlagEnvironment[] = {
     {"max_timeout", "GITLAB_GATEWAY_MAX_TIMEOUT"},
     {"connect_timeout", "GITLAB_GATEWAY_CONNECT_TIMEOUT"},
     {"trim_after_burst", "GITLAB_GATEWAY_TRIM_AFTER_BURST"},
+    {"sched_batch", "GITLAB_GATEWAY_SCHED_BATCH"},
     {"shutdown_grace", "GITLAB_GATEWAY_SHUTDOWN_GRACE"},
     {"quota_redis_url", "GITLAB_GATEWAY_QUOTA_REDIS_URL"},
     {"quota_redis_password_file", "GITLAB_GATEWAY_QUOTA_REDIS_PASSWORD_FILE"},

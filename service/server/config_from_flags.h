@@ -61,6 +61,9 @@ struct FlagValues {
   absl::Duration max_timeout = absl::Minutes(10);
   absl::Duration connect_timeout = absl::Seconds(10);
   int trim_after_burst = 1000;
+  // Not part of GatewayConfig: main.cc applies it before any thread starts
+  // (cpu_scheduling.h).
+  bool sched_batch = true;
   // Not part of GatewayConfig (main.cc applies it on SIGTERM); checked here.
   absl::Duration shutdown_grace = absl::Seconds(25);
 

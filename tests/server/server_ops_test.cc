@@ -1,11 +1,14 @@
 // Operating the gateway: /metrics content, grpc.health.v1, and the real
 // binary's SIGTERM drain.
+#include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
@@ -40,14 +43,26 @@ TEST(ServerOpsTest, MetricsDescribeUpstreamCallsWithBoundedLabels) {
   EXPECT_FALSE(h.Execute(Get("relative"), &response).ok());
 
   std::string text = h.ScrapeMetrics();
-  EXPECT_THAT(text, HasSubstr("gitlab_gateway_upstream_request_duration_seconds_bucket{"));
-  EXPECT_THAT(text, HasSubstr(R"(code="200",method="GET",route="/projects/:id/issues")"));
-  EXPECT_THAT(text, HasSubstr(R"(code="404",method="GET",route="/projects/:id/issues/:issue_iid")"));
-  EXPECT_THAT(text, HasSubstr(R"(gitlab_gateway_upstream_rate_limited_total{route="/projects"} 1)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("gitlab_gateway_upstream_request_duration_seconds_bucket{"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(code="200",method="GET",route="/projects/:id/issues")"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"(code="404",method="GET",route="/projects/:id/issues/:issue_iid")"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"(gitlab_gateway_upstream_rate_limited_total{route="/projects"} 1)"));
   EXPECT_THAT(text, HasSubstr("gitlab_gateway_upstream_in_flight"));
   EXPECT_THAT(text, HasSubstr("gitlab_gateway_upstream_queue_depth"));
-  EXPECT_THAT(text, HasSubstr(R"(grpc_code="NOT_FOUND",grpc_method="Execute")"));
-  EXPECT_THAT(text, HasSubstr(R"(grpc_code="INVALID_ARGUMENT",grpc_method="Execute")"));
+  EXPECT_THAT(text,
+              HasSubstr(R"(grpc_code="NOT_FOUND",grpc_method="Execute")"));
+  EXPECT_THAT(
+      text, HasSubstr(R"(grpc_code="INVALID_ARGUMENT",grpc_method="Execute")"));
   EXPECT_THAT(text, HasSubstr("grpc_server_handling_seconds_bucket{"));
   // Caller-chosen ids never become label values, nor does the token.
   EXPECT_THAT(text, Not(HasSubstr("group%2Fdemo")));
@@ -72,7 +87,8 @@ TEST(ServerOpsTest, HealthIsServingWhileUp) {
 }
 
 // Starts the real binary; returns its pid and the gRPC port it logged.
-pid_t StartGateway(const std::string& gitlab_url, int* port) {
+pid_t StartGateway(const std::string& gitlab_url, int* port,
+                   const char* extra_flag = "--shutdown_grace=5s") {
   int fds[2];
   EXPECT_EQ(pipe(fds), 0);
   pid_t pid = fork();
@@ -82,7 +98,7 @@ pid_t StartGateway(const std::string& gitlab_url, int* port) {
     std::string url_flag = "--gitlab_url=" + gitlab_url;
     execl(GG_GATEWAY_BINARY, GG_GATEWAY_BINARY, "--listen=127.0.0.1:0",
           "--metrics_listen=", url_flag.c_str(), "--shutdown_grace=5s",
-          static_cast<char*>(nullptr));
+          extra_flag, static_cast<char*>(nullptr));
     _exit(127);
   }
   close(fds[1]);
@@ -120,15 +136,15 @@ int RunShell(const std::string& command, std::string* text) {
 }
 
 TEST(ServerOpsTest, MalformedEnvironmentIsRefusedByName) {
-  for (const char* setting :
-       {"GITLAB_GATEWAY_MAX_IN_FLIGHT=lots", "GITLAB_GATEWAY_DEFAULT_TIMEOUT=soon",
-        "GITLAB_GATEWAY_RATE_LIMIT_BURST=many",
-        "GITLAB_GATEWAY_RATE_LIMIT_PER_HOUR=hourly"}) {
+  for (const char* setting : {"GITLAB_GATEWAY_MAX_IN_FLIGHT=lots",
+                              "GITLAB_GATEWAY_DEFAULT_TIMEOUT=soon",
+                              "GITLAB_GATEWAY_RATE_LIMIT_BURST=many",
+                              "GITLAB_GATEWAY_RATE_LIMIT_PER_HOUR=hourly"}) {
     std::string text;
-    int status = RunShell(absl::StrCat("timeout 10 env ", setting, " ",
-                                       GG_GATEWAY_BINARY,
-                                       " --listen=127.0.0.1:0 --metrics_listen="),
-                          &text);
+    int status = RunShell(
+        absl::StrCat("timeout 10 env ", setting, " ", GG_GATEWAY_BINARY,
+                     " --listen=127.0.0.1:0 --metrics_listen="),
+        &text);
     SCOPED_TRACE(setting);
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 2);
@@ -147,7 +163,8 @@ TEST(ServerOpsTest, OutOfRangeValuesAreRefusedByName) {
   };
   const Row rows[] = {
       {"GITLAB_GATEWAY_MAX_QUEUE=-1", "",
-       "--max_queue (env GITLAB_GATEWAY_MAX_QUEUE): must be at least 0, got -1"},
+       "--max_queue (env GITLAB_GATEWAY_MAX_QUEUE): must be at least 0, got "
+       "-1"},
       {"GITLAB_GATEWAY_MAX_QUEUE=5", "--max_queue=-1",
        "--max_queue: must be at least 0, got -1"},
       {"", "--paginate_prefetch=0",
@@ -194,12 +211,13 @@ TEST(ServerOpsTest, EveryFlagNamesTheVariableErrorsName) {
 // off there (an empty variable means "unset").
 TEST(ServerOpsTest, EnvironmentTakesFractionsAndTurnsMetricsOff) {
   std::string text;
-  int status = RunShell(absl::StrCat("timeout --preserve-status -s TERM 4 env "
-                                     "GITLAB_GATEWAY_RATE_LIMIT_PER_MINUTE=0.5 "
-                                     "GITLAB_GATEWAY_RETRY_BUDGET_RATIO=0.1 "
-                                     "GITLAB_GATEWAY_METRICS_LISTEN=off ",
-                                     GG_GATEWAY_BINARY, " --listen=127.0.0.1:0"),
-                        &text);
+  int status =
+      RunShell(absl::StrCat("timeout --preserve-status -s TERM 4 env "
+                            "GITLAB_GATEWAY_RATE_LIMIT_PER_MINUTE=0.5 "
+                            "GITLAB_GATEWAY_RETRY_BUDGET_RATIO=0.1 "
+                            "GITLAB_GATEWAY_METRICS_LISTEN=off ",
+                            GG_GATEWAY_BINARY, " --listen=127.0.0.1:0"),
+               &text);
   ASSERT_TRUE(WIFEXITED(status)) << text;
   EXPECT_EQ(WEXITSTATUS(status), 0) << text;
   EXPECT_THAT(text, HasSubstr(", metrics off,"));
@@ -273,6 +291,48 @@ TEST(ServerOpsTest, SigtermDrainsInFlightCallsAndExitsZero) {
   ASSERT_EQ(reaped, pid) << "gateway did not exit after SIGTERM";
   ASSERT_TRUE(WIFEXITED(wstatus));
   EXPECT_EQ(WEXITSTATUS(wstatus), 0);
+}
+
+// The scheduling policy of each of the process's threads (from /proc).
+std::vector<int> ThreadPolicies(pid_t pid) {
+  std::vector<int> policies;
+  DIR* dir = opendir(absl::StrCat("/proc/", pid, "/task").c_str());
+  if (dir == nullptr) return policies;
+  while (dirent* entry = readdir(dir)) {
+    int tid = 0;
+    if (!absl::SimpleAtoi(entry->d_name, &tid)) continue;
+    policies.push_back(sched_getscheduler(tid));
+  }
+  closedir(dir);
+  return policies;
+}
+
+void StopGateway(pid_t pid) {
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+// --sched_batch (default on): every thread, gRPC's and the engine's included,
+// runs under SCHED_BATCH; --sched_batch=false leaves them all with the policy
+// they were started under (this test's own, SCHED_OTHER normally).
+TEST(ServerOpsTest, EveryThreadRunsUnderTheChosenSchedulingPolicy) {
+  FakeGitLab fake;
+  const int inherited = sched_getscheduler(0);
+  for (bool batch : {true, false}) {
+    SCOPED_TRACE(batch ? "default" : "--sched_batch=false");
+    int port = 0;
+    pid_t pid =
+        StartGateway(fake.base_url(), &port,
+                     batch ? "--sched_batch=true" : "--sched_batch=false");
+    absl::Cleanup stop = [pid] { StopGateway(pid); };
+    ASSERT_GT(port, 0);
+    std::vector<int> policies = ThreadPolicies(pid);
+    // main, the engine, gRPC's pollers and executor, the access log.
+    ASSERT_GE(policies.size(), 5u);
+    for (int policy : policies) {
+      EXPECT_EQ(policy, batch ? SCHED_BATCH : inherited);
+    }
+  }
 }
 
 }  // namespace

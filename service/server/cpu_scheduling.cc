@@ -1,0 +1,23 @@
+#include "service/server/cpu_scheduling.h"
+
+#include <sched.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace gitlab_gateway::server {
+
+absl::Status UseBatchScheduling() {
+  sched_param param{};
+  param.sched_priority = 0;  // the only priority SCHED_BATCH allows
+  if (sched_setscheduler(0, SCHED_BATCH, &param) != 0) {
+    return absl::InternalError(
+        absl::StrCat("sched_batch: sched_setscheduler(SCHED_BATCH) failed: ",
+                     std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace gitlab_gateway::server
