@@ -126,12 +126,14 @@ curl_socket_t ConnectionGuard::OnOpen(void* clientp, curlsocktype purpose,
                             address->protocol);
   if (fd == CURL_SOCKET_BAD) return fd;
   self->sockets_[fd] = Endpoints{};
+  if (self->on_open_) self->on_open_(fd);
   return fd;
 }
 
 int ConnectionGuard::OnClose(void* clientp, curl_socket_t fd) noexcept {
   auto* self = static_cast<ConnectionGuard*>(clientp);
   self->sockets_.erase(fd);
+  if (self->on_close_) self->on_close_(fd);
   return close(fd);
 }
 

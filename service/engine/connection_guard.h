@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -50,6 +51,15 @@ class ConnectionGuard {
   // Connections refused so far.
   uint64_t refused() const { return refused_; }
 
+  // Told of every socket curl opens through the guard, and of every one it
+  // closes, just before the close (the EventLoop keeps epoll registrations
+  // of such sockets across transfers). Set before the first Attach.
+  void ObserveSockets(std::function<void(curl_socket_t)> opened,
+                      std::function<void(curl_socket_t)> closing) {
+    on_open_ = std::move(opened);
+    on_close_ = std::move(closing);
+  }
+
  private:
   struct Endpoints {
     bool known = false;  // filled on first lookup; fixed once connected
@@ -69,6 +79,8 @@ class ConnectionGuard {
 
   absl::flat_hash_map<curl_socket_t, Endpoints> sockets_;
   uint64_t refused_ = 0;
+  std::function<void(curl_socket_t)> on_open_;
+  std::function<void(curl_socket_t)> on_close_;
 };
 
 }  // namespace gitlab_gateway::engine

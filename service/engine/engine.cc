@@ -43,6 +43,10 @@ absl::Status Engine::Init() {
   }
   absl::Status status = events_.Init();
   if (!status.ok()) return status;
+  // The sockets curl opens through the guard may keep their epoll
+  // registration between transfers (event_loop.h).
+  guard_.ObserveSockets([this](curl_socket_t fd) { events_.Opened(fd); },
+                        [this](curl_socket_t fd) { events_.Closing(fd); });
   curl_multi_setopt(events_.multi(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   curl_multi_setopt(events_.multi(), CURLMOPT_MAXCONNECTS,
                     static_cast<long>(options_.max_in_flight));
@@ -78,15 +82,16 @@ absl::StatusOr<TransferId> Engine::Submit(HttpRequest request,
   // Submissions about to take a free slot are not queued behind anything:
   // count only what would wait beyond max_in_flight.
   const size_t slots = static_cast<size_t>(options_.max_in_flight);
-  const size_t busy = std::min(in_flight_.load(std::memory_order_relaxed), slots);
+  const size_t busy =
+      std::min(in_flight_.load(std::memory_order_relaxed), slots);
   if (waiting_.fetch_add(1, std::memory_order_relaxed) >=
       options_.max_queue + (slots - busy)) {
     waiting_.fetch_sub(1, std::memory_order_relaxed);
-    absl::Status refused = WithReason(
-        absl::ResourceExhaustedError(absl::StrCat(
-            "gateway overloaded: ", options_.max_queue,
-            " requests already wait for an upstream slot")),
-        "GATEWAY_OVERLOADED");
+    absl::Status refused =
+        WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                       "gateway overloaded: ", options_.max_queue,
+                       " requests already wait for an upstream slot")),
+                   "GATEWAY_OVERLOADED");
     done(refused);
     return refused;
   }
@@ -101,7 +106,8 @@ absl::StatusOr<TransferId> Engine::Submit(HttpRequest request,
     absl::MutexLock lock(&mu_);
     if (stopping_) {
       waiting_.fetch_sub(1, std::memory_order_relaxed);
-      refused = Unavailable("gateway is shutting down", "GATEWAY_SHUTTING_DOWN");
+      refused =
+          Unavailable("gateway is shutting down", "GATEWAY_SHUTTING_DOWN");
     } else {
       id = next_id_++;
       transfer->id = id;
@@ -161,8 +167,8 @@ void Engine::Run() {
   left.reserve(transfers_.size());
   for (const auto& [id, transfer] : transfers_) left.push_back(id);
   for (TransferId id : left) {
-    Complete(id, Unavailable("gateway is shutting down",
-                             "GATEWAY_SHUTTING_DOWN"));
+    Complete(id,
+             Unavailable("gateway is shutting down", "GATEWAY_SHUTTING_DOWN"));
   }
   queue_.Clear();
   ReportLoad();
@@ -187,8 +193,8 @@ bool Engine::DrainControl() {
     transfers_.emplace(id, std::move(transfer));
   }
   for (TransferId id : cancels) {
-    Complete(id, WithReason(absl::CancelledError("call cancelled"),
-                            "CANCELLED"));
+    Complete(id,
+             WithReason(absl::CancelledError("call cancelled"), "CANCELLED"));
   }
   for (TransferId id : resumes) {
     auto it = transfers_.find(id);
@@ -247,15 +253,16 @@ void Engine::StartTransfer(Transfer* t) {
   }
   CURLMcode rc = curl_multi_add_handle(events_.multi(), easy);
   if (rc != CURLM_OK) {
-    Complete(t->id, absl::InternalError(absl::StrCat(
-                        "curl_multi_add_handle: ", curl_multi_strerror(rc))));
+    Complete(t->id, absl::InternalError(absl::StrCat("curl_multi_add_handle: ",
+                                                     curl_multi_strerror(rc))));
   }
 }
 
 void Engine::ReapFinished() {
   // Free the finished transfers' slots and hand them to queued work before
   // running completions: the next transfers start one callback batch sooner.
-  std::vector<std::pair<std::unique_ptr<Transfer>, absl::StatusOr<HttpResponse>>>
+  std::vector<
+      std::pair<std::unique_ptr<Transfer>, absl::StatusOr<HttpResponse>>>
       finished;
   int pending = 0;
   while (CURLMsg* msg = curl_multi_info_read(events_.multi(), &pending)) {
@@ -333,7 +340,8 @@ void Engine::Release(Transfer* t) {
 
 void Engine::ReportLoad() {
   EngineLoad now = load();
-  if (now.in_flight == last_load_.in_flight && now.queued == last_load_.queued) {
+  if (now.in_flight == last_load_.in_flight &&
+      now.queued == last_load_.queued) {
     return;
   }
   last_load_ = now;

@@ -68,11 +68,19 @@ absl::Time EventLoop::Poll(absl::Time also_by) {
       }
       continue;
     }
+    const curl_socket_t fd = events[i].data.fd;
+    if (auto it = owned_.find(fd); it != owned_.end() && it->second.parked) {
+      // An idle connection woke up: closed by the peer, or bytes nobody
+      // asked for. Stop listening; curl checks it before any reuse.
+      Unregister(fd);
+      it->second = Watch{};
+      continue;
+    }
     int flags = 0;
     if (events[i].events & EPOLLIN) flags |= CURL_CSELECT_IN;
     if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
     if (events[i].events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
-    curl_multi_socket_action(multi_, events[i].data.fd, flags, &running);
+    curl_multi_socket_action(multi_, fd, flags, &running);
   }
   absl::Time now = absl::Now();
   if (curl_timer_ <= now) {
@@ -91,27 +99,56 @@ int EventLoop::WaitMillis(absl::Time now, absl::Time also_by) const {
       60000));
 }
 
+void EventLoop::Opened(curl_socket_t fd) { owned_[fd] = Watch{}; }
+
+void EventLoop::Closing(curl_socket_t fd) { owned_.erase(fd); }
+
+void EventLoop::Register(curl_socket_t fd, uint32_t events, bool known_in_set) {
+  epoll_event ev{};
+  ev.data.fd = fd;
+  ev.events = events;
+  ++epoll_ctl_calls_;
+  if (known_in_set) {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+  } else if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0 &&
+             errno == EEXIST) {
+    ++epoll_ctl_calls_;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+  }
+}
+
+void EventLoop::Unregister(curl_socket_t fd) {
+  ++epoll_ctl_calls_;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+}
+
 int EventLoop::OnSocket(CURL* easy, curl_socket_t fd, int what, void* userp,
                         void* socketp) noexcept {
   auto* self = static_cast<EventLoop*>(userp);
+  auto owned = self->owned_.find(fd);
   if (what == CURL_POLL_REMOVE) {
-    epoll_ctl(self->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     curl_multi_assign(self->multi_, fd, nullptr);
+    if (owned == self->owned_.end()) {
+      self->Unregister(fd);
+    } else if (owned->second.events != 0) {
+      owned->second.parked = true;  // stays in the set until ready or closed
+    }
     return 0;
   }
-  epoll_event ev{};
-  ev.data.fd = fd;
-  if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) ev.events |= EPOLLIN;
-  if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) ev.events |= EPOLLOUT;
-  if (socketp == nullptr) {
-    if (epoll_ctl(self->epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0 &&
-        errno == EEXIST) {
-      epoll_ctl(self->epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+  uint32_t events = 0;
+  if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= EPOLLIN;
+  if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) events |= EPOLLOUT;
+  if (owned != self->owned_.end()) {
+    Watch& watch = owned->second;
+    watch.parked = false;
+    if (watch.events != events) {
+      self->Register(fd, events, /*known_in_set=*/watch.events != 0);
+      watch.events = events;
     }
-    curl_multi_assign(self->multi_, fd, self);
   } else {
-    epoll_ctl(self->epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+    self->Register(fd, events, /*known_in_set=*/socketp != nullptr);
   }
+  if (socketp == nullptr) curl_multi_assign(self->multi_, fd, self);
   return 0;
 }
 
