@@ -1,6 +1,7 @@
 #include "service/log/access_record.h"
 
 #include <cstdint>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -13,7 +14,30 @@
 namespace gitlab_gateway::log {
 namespace {
 
-// `"name":"value"` with `value` escaped, repaired and capped.
+// The JSON escape of `c`, or nullptr when it stands for itself.
+const char* Escape(unsigned char c, char (&buf)[7]) {
+  switch (c) {
+    case '"':
+      return "\\\"";
+    case '\\':
+      return "\\\\";
+    case '\n':
+      return "\\n";
+    case '\r':
+      return "\\r";
+    case '\t':
+      return "\\t";
+    default:
+      if (c < 0x20 || c == 0x7f) {
+        absl::SNPrintF(buf, sizeof(buf), "\\u%04x", c);
+        return buf;
+      }
+      return nullptr;
+  }
+}
+
+// `"name":"value"` with `value` escaped, repaired and capped. Runs of
+// characters that need no escape are appended whole.
 void AppendString(std::string* out, absl::string_view name,
                   absl::string_view value) {
   std::string repaired;
@@ -27,37 +51,57 @@ void AppendString(std::string* out, absl::string_view name,
     value = cut;
   }
   absl::StrAppend(out, "\"", name, "\":\"");
-  for (char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (u < 0x20 || u == 0x7f) {
-          absl::StrAppendFormat(out, "\\u%04x", u);
-        } else {
-          out->push_back(c);
-        }
-    }
+  size_t plain = 0;  // start of the run not yet appended
+  char buf[7];
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char* escaped = Escape(static_cast<unsigned char>(value[i]), buf);
+    if (escaped == nullptr) continue;
+    out->append(value.data() + plain, i - plain);
+    out->append(escaped);
+    plain = i + 1;
   }
+  out->append(value.data() + plain, value.size() - plain);
   out->push_back('"');
 }
 
-std::string Millis(absl::Duration d) {
-  return absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(d));
+// `d` in milliseconds with three decimals ("12.346"), rounded to the
+// microsecond (halves up); absl::StrFormat("%.3f") gives the same for whole
+// microseconds at a tenth of the cost.
+void AppendMillis(std::string* out, absl::Duration d) {
+  if (d < absl::ZeroDuration()) {
+    out->push_back('-');
+    d = -d;
+  }
+  const int64_t micros = absl::ToInt64Microseconds(d + absl::Nanoseconds(500));
+  const int64_t frac = micros % 1000;
+  absl::StrAppend(out, micros / 1000, ".", frac < 100 ? "0" : "",
+                  frac < 10 ? "0" : "", frac);
+}
+
+// "2026-11-30T03:04:05.678Z" (absl's "%Y-%m-%dT%H:%M:%E3SZ", UTC). The text
+// up to the second is formatted once per second and thread: FormatTime is
+// the costliest part of a line otherwise.
+void AppendTime(std::string* out, absl::Time time) {
+  struct Second {
+    int64_t unix_seconds = std::numeric_limits<int64_t>::min();
+    std::string text;
+  };
+  thread_local Second cached;
+  const int64_t millis = absl::ToUnixMillis(time);
+  int64_t second = millis / 1000;
+  int64_t frac = millis % 1000;
+  if (frac < 0) {  // before 1970: floor, as FormatTime does
+    frac += 1000;
+    --second;
+  }
+  if (second != cached.unix_seconds) {
+    cached.text =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second),
+                         absl::UTCTimeZone());
+    cached.unix_seconds = second;
+  }
+  absl::StrAppend(out, "\"time\":\"", cached.text, ".", frac < 100 ? "0" : "",
+                  frac < 10 ? "0" : "", frac, "Z\"");
 }
 
 }  // namespace
@@ -82,9 +126,7 @@ std::string FormatAccessRecord(const AccessRecord& record) {
   std::string out;
   out.reserve(512);
   out.push_back('{');
-  AppendString(&out, "time",
-               absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", record.time,
-                                absl::UTCTimeZone()));
+  AppendTime(&out, record.time);
   out.push_back(',');
   AppendString(&out, "caller", record.caller);
   out.push_back(',');
@@ -103,9 +145,11 @@ std::string FormatAccessRecord(const AccessRecord& record) {
   AppendString(&out, "grpc_code", metrics::GrpcCodeName(record.grpc_code));
   out.push_back(',');
   AppendString(&out, "reason", ErrorReason(record.error_details));
-  absl::StrAppend(&out, ",\"attempts\":", record.attempts,
-                  ",\"upstream_ms\":", Millis(record.upstream_latency),
-                  ",\"total_ms\":", Millis(record.total_latency), ",");
+  absl::StrAppend(&out, ",\"attempts\":", record.attempts, ",\"upstream_ms\":");
+  AppendMillis(&out, record.upstream_latency);
+  out.append(",\"total_ms\":");
+  AppendMillis(&out, record.total_latency);
+  out.push_back(',');
   AppendString(&out, "gitlab_request_id", record.gitlab_request_id);
   out.push_back(',');
   AppendString(&out, "request_id", record.request_id);

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
@@ -100,6 +102,40 @@ TEST(AccessRecordTest, OkCallHasEmptyReason) {
   std::string line = FormatAccessRecord(r);
   EXPECT_THAT(line, HasSubstr(R"("grpc_code":"OK","reason":"")"));
   EXPECT_THAT(line, EndsWith("}\n"));
+}
+
+// The line writes the time and the latencies its own cheaper way; they read
+// exactly as absl::FormatTime("%E3S") and StrFormat("%.3f") would write them,
+// within a second (the cached part) and across seconds, days and years.
+TEST(AccessRecordTest, TimeAndLatenciesReadAsAbslWritesThem) {
+  AccessRecord r = Sample();
+  for (int64_t ms :
+       {int64_t{0}, int64_t{1}, int64_t{999}, int64_t{1000},
+        int64_t{1796007845678}, int64_t{1796007845679}, int64_t{1796007845999},
+        int64_t{1796007846000}, int64_t{1798761599999}, int64_t{1798761600000},
+        int64_t{4102444799999}}) {
+    r.time = absl::FromUnixMillis(ms) + absl::Microseconds(731);
+    const std::string want = absl::StrCat(
+        R"({"time":")",
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", r.time, absl::UTCTimeZone()),
+        R"(",)");
+    EXPECT_THAT(FormatAccessRecord(r), ::testing::StartsWith(want)) << ms;
+  }
+  for (int64_t us : {int64_t{0}, int64_t{1}, int64_t{9}, int64_t{10},
+                     int64_t{99}, int64_t{100}, int64_t{999}, int64_t{1000},
+                     int64_t{1001}, int64_t{12345}, int64_t{999999},
+                     int64_t{1000000}, int64_t{86400000000}}) {
+    r.upstream_latency = absl::Microseconds(us);
+    r.total_latency = absl::Microseconds(us) + absl::Nanoseconds(400);
+    const std::string text = absl::StrFormat("%.3f", us / 1000.0);
+    EXPECT_THAT(FormatAccessRecord(r),
+                HasSubstr(absl::StrCat(R"("upstream_ms":)", text,
+                                       R"(,"total_ms":)", text, ",")))
+        << us;
+  }
+  // Rounded to the microsecond.
+  r.upstream_latency = absl::Nanoseconds(1999600);
+  EXPECT_THAT(FormatAccessRecord(r), HasSubstr(R"("upstream_ms":2.000,)"));
 }
 
 }  // namespace
