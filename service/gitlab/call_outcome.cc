@@ -46,10 +46,10 @@ CallOutcome Interpret(const PreparedCall& call, absl::string_view domain,
                       absl::StatusOr<engine::HttpResponse> result, int attempts,
                       v1::RateLimit advertised, absl::Time now) {
   CallOutcome outcome;
-  outcome.response.set_id(call.id);
+  outcome.response->set_id(call.id);
   if (!result.ok()) {
     outcome.status = MapTransportError(result.status(), attempts);
-    outcome.response.set_attempts(attempts);
+    outcome.response->set_attempts(attempts);
     return outcome;
   }
   const engine::HttpResponse& http = *result;
@@ -61,7 +61,7 @@ CallOutcome Interpret(const PreparedCall& call, absl::string_view domain,
                             : MapGraphqlErrors(domain, answer);
   }
   FillResponse(*std::move(result), attempts, std::move(advertised),
-               &outcome.response);
+               outcome.response.get());
   return outcome;
 }
 

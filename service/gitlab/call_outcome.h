@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "gitlab/gateway/v1/gateway.pb.h"
 #include "service/engine/http_types.h"
+#include "service/gitlab/owned_response.h"
 #include "service/gitlab/prepared_call.h"
 
 namespace gitlab_gateway::gitlab {
@@ -18,7 +19,7 @@ namespace gitlab_gateway::gitlab {
 // error), so BatchExecute can return both.
 struct CallOutcome {
   grpc::Status status;
-  ::gitlab::gateway::v1::Response response;
+  OwnedResponse response;  // never moved from before the outcome is done
 };
 
 using CallDone = absl::AnyInvocable<void(CallOutcome)>;

@@ -365,7 +365,7 @@ void AttemptLoop::FinishWithLastOr(gitlab::CallOutcome fallback) {
 
 gitlab::CallOutcome AttemptLoop::GatewayOutcome(grpc::Status status) const {
   gitlab::CallOutcome outcome;
-  outcome.response.set_id(call_.id);
+  outcome.response->set_id(call_.id);
   outcome.status = std::move(status);
   return outcome;
 }

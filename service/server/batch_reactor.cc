@@ -104,9 +104,9 @@ void BatchReactor::OnReadDone(bool ok) {
   if (refused.has_value()) {
     CallOutcome outcome;
     outcome.status = *std::move(refused);
-    outcome.response.set_id(readable_id.empty() ? absl::StrCat(index)
+    outcome.response->set_id(readable_id.empty() ? absl::StrCat(index)
                                                 : readable_id);
-    caller_->Refused(caller_identity_, rpc_, outcome.response.id(),
+    caller_->Refused(caller_identity_, rpc_, outcome.response->id(),
                      outcome.status);
     OnItemDone(index, item_started, std::move(account), std::move(outcome));
   } else {
@@ -141,10 +141,10 @@ void BatchReactor::OnItemDone(uint64_t index, absl::Time started,
   const absl::Time now = absl::Now();
   metrics_->BatchItemDone(outcome.status.error_code(), now - started);
   if (!outcome.status.ok()) {
-    *outcome.response.mutable_error() = gitlab::ToRpcStatus(outcome.status);
+    *outcome.response->mutable_error() = gitlab::ToRpcStatus(outcome.status);
   }
   // The answer is held until written: it counts at its encoded size.
-  account->ChargeExactly(outcome.response.ByteSizeLong());
+  account->ChargeExactly(outcome.response->ByteSizeLong());
   // Past the stream's deadline nothing more is written: an item that ran
   // into it (the engine never fires before a deadline) ends the stream as
   // gRPC's own deadline would, whichever of the two comes first.
@@ -237,7 +237,7 @@ BatchReactor::Next BatchReactor::Plan() {
   }
   if (!write_pending_ && !ready_.empty()) {
     write_pending_ = true;
-    next.write = &ready_.front().response;
+    next.write = ready_.front().response.get();
   }
   if (!reads_done_ && !read_pending_ && !ReadPaused()) {
     read_pending_ = true;

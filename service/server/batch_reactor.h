@@ -75,7 +75,7 @@ class BatchReactor final
   };
   // An answer awaiting its write, and the bytes it holds.
   struct Ready {
-    ::gitlab::gateway::v1::Response response;
+    gitlab::OwnedResponse response;
     std::shared_ptr<engine::ByteAccount> account;
   };
   struct Item {

@@ -178,7 +178,7 @@ void DownloadReactor::OnUpstreamDone(CallOutcome outcome) {
       end_ = std::move(outcome.status);
     } else {
       end_ = grpc::Status::OK;
-      v1::Response& response = outcome.response;
+      v1::Response& response = *outcome.response;
       if (!head_.has_value()) {
         // An empty body: nothing streamed, the answer itself is the head.
         response.clear_body();

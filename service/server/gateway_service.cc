@@ -69,8 +69,8 @@ class ExecuteReactor final : public grpc::ServerUnaryReactor {
         caller_identity_, rpc_, parsed, RpcDeadline(*context),
         [this, response](CallOutcome outcome) {
           if (outcome.status.ok()) {
-            account_->ChargeExactly(outcome.response.ByteSizeLong());
-            *response = EncodeMessage(outcome.response);
+            account_->ChargeExactly(outcome.response->ByteSizeLong());
+            *response = EncodeMessage(*outcome.response);
           }
           Done(outcome.status);
         },

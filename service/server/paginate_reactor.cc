@@ -92,14 +92,14 @@ void PaginateReactor::OnPage(int64_t seq,
                              std::shared_ptr<engine::ByteAccount> account,
                              CallOutcome outcome) {
   // Held until written: the page counts at its encoded size.
-  account->ChargeExactly(outcome.status.ok() ? outcome.response.ByteSizeLong()
+  account->ChargeExactly(outcome.status.ok() ? outcome.response->ByteSizeLong()
                                              : 0);
   Next next;
   {
     absl::MutexLock lock(&mu_);
     in_flight_.erase(seq);
     if (!cancelled_ && !stopping_) {
-      if (outcome.status.ok()) Follow(seq, outcome.response);
+      if (outcome.status.ok()) Follow(seq, *outcome.response);
       done_.emplace(seq, Page{std::move(outcome), std::move(account)});
     } else {
       account->ReleaseAll();
@@ -168,11 +168,11 @@ PaginateReactor::Next PaginateReactor::Plan() {
         stopping_ = true;
         end_status_ = outcome.status;
       } else {
-        int64_t items = gitlab::PageItems(outcome.response);
+        int64_t items = gitlab::PageItems(*outcome.response);
         writing_ = std::move(outcome.response);
         writing_account_ = std::move(account);
         write_pending_ = true;
-        next.write = &writing_;
+        next.write = writing_.get();
         ++next_write_;
         ++pages_written_;
         if (items > 0) items_written_ += items;

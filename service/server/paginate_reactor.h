@@ -119,7 +119,7 @@ class PaginateReactor final
   int64_t items_seen_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t pages_written_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t items_written_ ABSL_GUARDED_BY(mu_) = 0;
-  ::gitlab::gateway::v1::Response writing_ ABSL_GUARDED_BY(mu_);
+  gitlab::OwnedResponse writing_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<engine::ByteAccount> writing_account_ ABSL_GUARDED_BY(mu_);
   bool write_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;

@@ -269,7 +269,7 @@ void UploadReactor::OnUpstreamDone(CallOutcome outcome) {
     resume_ = nullptr;
     chunks_.clear();
     pending_bytes_ = 0;
-    if (outcome.status.ok()) *response_ = EncodeMessage(outcome.response);
+    if (outcome.status.ok()) *response_ = EncodeMessage(*outcome.response);
     end_ = std::move(outcome.status);
     next = Plan();
   }

@@ -31,7 +31,7 @@ size_t BodyBytes(const v1::Request& request) {
 
 void Refuse(const v1::Request& request, grpc::Status status, CallDone& done) {
   CallOutcome outcome;
-  outcome.response.set_id(request.id());
+  outcome.response->set_id(request.id());
   outcome.status = std::move(status);
   done(std::move(outcome));
 }
@@ -106,7 +106,7 @@ std::shared_ptr<UpstreamCall> UpstreamCaller::Start(
     facts.started = now;
     done = [recorder = recorder_, facts = std::move(facts),
             done = std::move(done)](CallOutcome outcome) mutable {
-      recorder->Record(facts, outcome.status, outcome.response);
+      recorder->Record(facts, outcome.status, *outcome.response);
       done(std::move(outcome));
     };
   }

@@ -140,9 +140,9 @@ TEST_F(FakeUpstreamTest, ExecuteHandsDownOnePreparedCallAndReturnsItsOutcome) {
   EXPECT_EQ(prepared.route, "/projects/:id");
   EXPECT_EQ(prepared.credential_class, "default");
   gitlab::CallOutcome outcome;
-  outcome.response.set_id("r1");
-  outcome.response.set_status_code(200);
-  outcome.response.set_text(R"({"id":42})");
+  outcome.response->set_id("r1");
+  outcome.response->set_status_code(200);
+  outcome.response->set_text(R"({"id":42})");
   upstream_call->done(std::move(outcome));
   ASSERT_TRUE(call.Wait());
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();

@@ -71,7 +71,7 @@ inline grpc::Status CallAs(GatewayHarness& h, const auth::Caller& caller,
                                     [&](server::CallOutcome outcome) {
                                       status = outcome.status;
                                       if (response != nullptr)
-                                        *response = outcome.response;
+                                        *response = *outcome.response;
                                       done.Notify();
                                     });
   done.WaitForNotification();
