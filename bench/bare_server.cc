@@ -9,6 +9,7 @@
 // listening.
 //
 //   gg_bare_server --port 0 --body bench/fixtures/project.json [--hold 1]
+//                  [--arg grpc.minimal_stack=1 ...]
 #include <grpcpp/grpcpp.h>
 
 #include <pthread.h>
@@ -197,6 +198,19 @@ int main(int argc, char** argv) {
   builder.AddListeningPort("127.0.0.1:" + port,
                            grpc::InsecureServerCredentials(), &bound);
   builder.RegisterService(&service);
+  // --arg name=value (integer channel arguments, repeatable): what gRPC's
+  // own knobs do to its cost per call (bench/README.md, memory).
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--arg") != 0) continue;
+    std::string arg = argv[i + 1];
+    size_t eq = arg.find('=');
+    if (eq == std::string::npos) {
+      std::fprintf(stderr, "bare_server: --arg needs name=value\n");
+      return 2;
+    }
+    builder.AddChannelArgument(arg.substr(0, eq),
+                               std::atoi(arg.c_str() + eq + 1));
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound == 0) {
     std::fprintf(stderr, "bare_server: cannot listen on port %s\n",
