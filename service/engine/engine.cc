@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "service/engine/status_reason.h"
 #include "service/engine/transfer.h"
 
@@ -50,10 +51,16 @@ absl::Status Engine::Init() {
   curl_multi_setopt(events_.multi(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   curl_multi_setopt(events_.multi(), CURLMOPT_MAXCONNECTS,
                     static_cast<long>(options_.max_in_flight));
-  loop_ = std::thread([this] {
+  // Create returns once the loop thread is named and on_loop_start ran, so
+  // what they set holds for everything after it.
+  absl::Notification started;
+  loop_ = std::thread([this, &started] {
     pthread_setname_np(pthread_self(), "gg-engine");  // for top, perf
+    if (options_.on_loop_start) options_.on_loop_start();
+    started.Notify();
     Run();
   });
+  started.WaitForNotification();
   return absl::OkStatus();
 }
 

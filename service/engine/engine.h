@@ -52,6 +52,10 @@ struct EngineOptions {
   // Called on the loop thread for each idle HTTP/1.x connection refused
   // because it held unrequested bytes (see ConnectionGuard).
   std::function<void()> on_unclean_connection;
+  // Called once on the loop thread before its first poll, and before Create
+  // returns (the gateway puts the loop back under SCHED_OTHER there:
+  // server/cpu_scheduling.h).
+  std::function<void()> on_loop_start;
 };
 
 // One submission's state (transfer.h).

@@ -20,4 +20,14 @@ absl::Status UseBatchScheduling() {
   return absl::OkStatus();
 }
 
+absl::Status UseNormalScheduling() {
+  if (sched_getscheduler(0) == SCHED_OTHER) return absl::OkStatus();
+  sched_param param{};
+  if (sched_setscheduler(0, SCHED_OTHER, &param) != 0) {
+    return absl::InternalError(absl::StrCat(
+        "sched_setscheduler(SCHED_OTHER) failed: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace gitlab_gateway::server

@@ -11,6 +11,7 @@
 #include "grpc/health/v1/health.pb.h"
 #include "prometheus/exposer.h"
 #include "service/gitlab/url_builder.h"
+#include "service/server/cpu_scheduling.h"
 #include "service/server/log.h"
 
 namespace gitlab_gateway::server {
@@ -78,6 +79,13 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   engine_options.on_unclean_connection = [metrics] {
     metrics->CountUncleanConnection();
   };
+  // Every caller waits on the engine: woken, it runs at once, even when the
+  // rest of the gateway runs under SCHED_BATCH (cpu_scheduling.h).
+  engine_options.on_loop_start = [] {
+    if (absl::Status s = UseNormalScheduling(); !s.ok()) {
+      LogLine("WARN", "engine thread: %s", s.message());
+    }
+  };
   absl::StatusOr<std::unique_ptr<engine::Engine>> engine =
       engine::Engine::Create(std::move(engine_options));
   if (!engine.ok()) return engine.status();
@@ -89,9 +97,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   pipeline_options.shared_quota = config.shared_quota;
   self->pipeline_ = std::make_unique<pipeline::Pipeline>(
       self->engine_.get(), metrics, std::move(pipeline_options));
-  self->caller_ =
-      std::make_unique<UpstreamCaller>(self->pipeline_.get(), std::move(upstream),
-                                       self->recorder_.get());
+  self->caller_ = std::make_unique<UpstreamCaller>(
+      self->pipeline_.get(), std::move(upstream), self->recorder_.get());
   if (absl::Status s = self->StartGrpc(config); !s.ok()) return s;
 
   if (!config.metrics_address.empty()) {
@@ -172,7 +179,8 @@ absl::Status GatewayServer::StartGrpc(const GatewayConfig& config) {
   }
   metrics_->SetKnownCallers(std::move(known));
   metrics_->SetCallerDirectory(
-      [callers = callers_.get(), policy = policy_.get()](absl::string_view name) {
+      [callers = callers_.get(),
+       policy = policy_.get()](absl::string_view name) {
         // Both outlive the directory: the destructor clears it (waiting for
         // lookups in progress) before it destroys them.
         return (callers != nullptr && callers->HasName(name)) ||

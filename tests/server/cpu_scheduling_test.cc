@@ -32,6 +32,12 @@ TEST(CpuSchedulingTest, TheCallerAndItsLaterThreadsRunUnderSchedBatch) {
     sched_param param{};
     ASSERT_EQ(sched_getparam(0, &param), 0);
     EXPECT_EQ(param.sched_priority, 0);
+    // The engine's loop thread goes back (and stays back: a second call is
+    // a no-op).
+    ASSERT_TRUE(UseNormalScheduling().ok());
+    EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
+    EXPECT_EQ(PolicyInNewThread(), SCHED_OTHER);
+    EXPECT_TRUE(UseNormalScheduling().ok());
   }).join();
   EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
 }

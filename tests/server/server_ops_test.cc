@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
@@ -293,15 +295,19 @@ TEST(ServerOpsTest, SigtermDrainsInFlightCallsAndExitsZero) {
   EXPECT_EQ(WEXITSTATUS(wstatus), 0);
 }
 
-// The scheduling policy of each of the process's threads (from /proc).
-std::vector<int> ThreadPolicies(pid_t pid) {
-  std::vector<int> policies;
-  DIR* dir = opendir(absl::StrCat("/proc/", pid, "/task").c_str());
+// The name and scheduling policy of each of the process's threads.
+std::vector<std::pair<std::string, int>> ThreadPolicies(pid_t pid) {
+  std::vector<std::pair<std::string, int>> policies;
+  const std::string tasks = absl::StrCat("/proc/", pid, "/task");
+  DIR* dir = opendir(tasks.c_str());
   if (dir == nullptr) return policies;
   while (dirent* entry = readdir(dir)) {
     int tid = 0;
     if (!absl::SimpleAtoi(entry->d_name, &tid)) continue;
-    policies.push_back(sched_getscheduler(tid));
+    std::ifstream comm(absl::StrCat(tasks, "/", tid, "/comm"));
+    std::string name;
+    std::getline(comm, name);
+    policies.emplace_back(name, sched_getscheduler(tid));
   }
   closedir(dir);
   return policies;
@@ -312,9 +318,10 @@ void StopGateway(pid_t pid) {
   waitpid(pid, nullptr, 0);
 }
 
-// --sched_batch (default on): every thread, gRPC's and the engine's included,
-// runs under SCHED_BATCH; --sched_batch=false leaves them all with the policy
-// they were started under (this test's own, SCHED_OTHER normally).
+// --sched_batch (default on): every thread, gRPC's included, runs under
+// SCHED_BATCH but the engine's, which runs under SCHED_OTHER;
+// --sched_batch=false leaves them all with the policy they were started under
+// (this test's own, SCHED_OTHER normally).
 TEST(ServerOpsTest, EveryThreadRunsUnderTheChosenSchedulingPolicy) {
   FakeGitLab fake;
   const int inherited = sched_getscheduler(0);
@@ -326,12 +333,20 @@ TEST(ServerOpsTest, EveryThreadRunsUnderTheChosenSchedulingPolicy) {
                      batch ? "--sched_batch=true" : "--sched_batch=false");
     absl::Cleanup stop = [pid] { StopGateway(pid); };
     ASSERT_GT(port, 0);
-    std::vector<int> policies = ThreadPolicies(pid);
+    std::vector<std::pair<std::string, int>> policies = ThreadPolicies(pid);
     // main, the engine, gRPC's pollers and executor, the access log.
     ASSERT_GE(policies.size(), 5u);
-    for (int policy : policies) {
-      EXPECT_EQ(policy, batch ? SCHED_BATCH : inherited);
+    int engines = 0;
+    for (const auto& [name, policy] : policies) {
+      SCOPED_TRACE(name);
+      if (name == "gg-engine") {
+        ++engines;
+        EXPECT_EQ(policy, batch ? SCHED_OTHER : inherited);
+      } else {
+        EXPECT_EQ(policy, batch ? SCHED_BATCH : inherited);
+      }
     }
+    EXPECT_EQ(engines, 1);
   }
 }
 
