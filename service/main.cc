@@ -246,9 +246,10 @@ ABSL_FLAG(int, trim_after_burst,
           "disables [env GITLAB_GATEWAY_TRIM_AFTER_BURST]");
 ABSL_FLAG(bool, sched_batch,
           EnvBoolOr("GITLAB_GATEWAY_SCHED_BATCH", Defaults().sched_batch),
-          "run every gateway thread under Linux SCHED_BATCH: a woken thread "
-          "does not preempt the running one, so hand-offs between gRPC and "
-          "the engine are batched (bench/README.md) "
+          "run every gateway thread but the engine's under Linux "
+          "SCHED_BATCH: a woken thread does not preempt the running one, so "
+          "hand-offs between gRPC and the engine are batched "
+          "(bench/README.md) "
           "[env GITLAB_GATEWAY_SCHED_BATCH]");
 ABSL_FLAG(absl::Duration, shutdown_grace,
           EnvDurationOr("GITLAB_GATEWAY_SHUTDOWN_GRACE",
