@@ -64,6 +64,12 @@ void AppendString(std::string* out, absl::string_view name,
   out->push_back('"');
 }
 
+// ".fff": `thousandths` (0..999) as three digits after a point.
+void AppendThousandths(std::string* out, int64_t thousandths) {
+  absl::StrAppend(out, ".", thousandths < 100 ? "0" : "",
+                  thousandths < 10 ? "0" : "", thousandths);
+}
+
 // `d` in milliseconds with three decimals ("12.346"), rounded to the
 // microsecond (halves up); absl::StrFormat("%.3f") gives the same for whole
 // microseconds at a tenth of the cost.
@@ -73,9 +79,8 @@ void AppendMillis(std::string* out, absl::Duration d) {
     d = -d;
   }
   const int64_t micros = absl::ToInt64Microseconds(d + absl::Nanoseconds(500));
-  const int64_t frac = micros % 1000;
-  absl::StrAppend(out, micros / 1000, ".", frac < 100 ? "0" : "",
-                  frac < 10 ? "0" : "", frac);
+  absl::StrAppend(out, micros / 1000);
+  AppendThousandths(out, micros % 1000);
 }
 
 // "2026-11-30T03:04:05.678Z" (absl's "%Y-%m-%dT%H:%M:%E3SZ", UTC). The text
@@ -100,8 +105,9 @@ void AppendTime(std::string* out, absl::Time time) {
                          absl::UTCTimeZone());
     cached.unix_seconds = second;
   }
-  absl::StrAppend(out, "\"time\":\"", cached.text, ".", frac < 100 ? "0" : "",
-                  frac < 10 ? "0" : "", frac, "Z\"");
+  absl::StrAppend(out, "\"time\":\"", cached.text);
+  AppendThousandths(out, frac);
+  out->append("Z\"");
 }
 
 }  // namespace
